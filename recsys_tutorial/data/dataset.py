@@ -1,0 +1,156 @@
+"""The `Dataset` container and the schema every chapter relies on.
+
+A dataset is three tables and, for synthetic worlds, the planted truth:
+
+* ``interactions``: one row per event, with ``user_id``, ``item_id`` (contiguous integers),
+  ``timestamp`` (datetime64), ``event_type`` (one of :data:`EVENT_TYPES`) and ``rating``
+  (1–5 where known, NaN otherwise);
+* ``users``: one row per user, ``user_id`` equal to ``0..n_users-1``;
+* ``items``: one row per item, ``item_id`` equal to ``0..n_items-1``, with a ``category``.
+
+The schema is checked once, here, when a `Dataset` is built; code downstream trusts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Dataset", "EVENT_TYPES", "INTERACTION_COLUMNS", "check_interactions"]
+
+#: Event types in funnel order. ``rating`` is the event of explicit-feedback data (MovieLens).
+EVENT_TYPES = ("view", "click", "add_to_cart", "purchase", "rating")
+
+#: Columns every interactions frame has.
+INTERACTION_COLUMNS = ("user_id", "item_id", "timestamp", "event_type", "rating")
+
+
+@dataclass
+class Dataset:
+    """Interactions plus side information, validated at construction.
+
+    Parameters
+    ----------
+    interactions : pandas.DataFrame
+        Columns ``user_id``, ``item_id``, ``timestamp``, ``event_type``, ``rating``.
+    users : pandas.DataFrame
+        One row per user; ``user_id`` must be ``0..n_users-1`` in order.
+    items : pandas.DataFrame
+        One row per item; ``item_id`` must be ``0..n_items-1`` in order; has a ``category`` column.
+    truth : object, optional
+        The planted preferences of a synthetic world (`SyntheticTruth`), ``None`` for real data.
+    name : str
+        A short label used in tables and figure titles.
+
+    Raises
+    ------
+    ValueError
+        If a table breaks the schema; the message names the column and the rule.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inter = pd.DataFrame({"user_id": [0, 1], "item_id": [1, 0],
+    ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                       "event_type": ["view", "click"], "rating": [float("nan"), 4.0]})
+    >>> users = pd.DataFrame({"user_id": [0, 1]})
+    >>> items = pd.DataFrame({"item_id": [0, 1], "category": ["books", "music"]})
+    >>> Dataset(inter, users, items).n_users
+    2
+    """
+
+    interactions: pd.DataFrame
+    users: pd.DataFrame
+    items: pd.DataFrame
+    truth: Any = None
+    name: str = "dataset"
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_id_table(self.users, "users", "user_id")
+        _check_id_table(self.items, "items", "item_id")
+        if "category" not in self.items.columns:
+            raise ValueError("items: missing column 'category' (every item needs a category)")
+        check_interactions(self.interactions, n_users=len(self.users), n_items=len(self.items))
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_interactions(self) -> int:
+        return len(self.interactions)
+
+    def __repr__(self) -> str:
+        start, end = self.interactions["timestamp"].agg(["min", "max"])
+        return (
+            f"Dataset(name={self.name!r}, n_users={self.n_users:,}, n_items={self.n_items:,}, "
+            f"n_interactions={self.n_interactions:,}, period={start:%Y-%m-%d}..{end:%Y-%m-%d}, "
+            f"truth={'yes' if self.truth is not None else 'no'})"
+        )
+
+
+def check_interactions(
+    interactions: pd.DataFrame, n_users: int | None = None, n_items: int | None = None
+) -> None:
+    """Check an interactions frame against the schema; raise ``ValueError`` naming the problem.
+
+    ``n_users`` / ``n_items``, when given, bound the ids: ``0 <= user_id < n_users``.
+    """
+    if not isinstance(interactions, pd.DataFrame):
+        raise ValueError(f"interactions: expected a pandas DataFrame, got {type(interactions).__name__}")
+    missing = [c for c in INTERACTION_COLUMNS if c not in interactions.columns]
+    if missing:
+        raise ValueError(
+            f"interactions: missing column(s) {missing}; expected columns {list(INTERACTION_COLUMNS)}"
+        )
+    for column, bound in (("user_id", n_users), ("item_id", n_items)):
+        values = interactions[column]
+        if not pd.api.types.is_integer_dtype(values):
+            raise ValueError(f"interactions: column '{column}' must hold integers, got dtype {values.dtype}")
+        if len(values) and values.min() < 0:
+            raise ValueError(f"interactions: column '{column}' must be >= 0, found {values.min()}")
+        if bound is not None and len(values) and values.max() >= bound:
+            raise ValueError(
+                f"interactions: column '{column}' must be < {bound} (the table's size), found {values.max()}"
+            )
+    timestamps = interactions["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(timestamps):
+        raise ValueError(f"interactions: column 'timestamp' must be datetime64, got dtype {timestamps.dtype}")
+    if timestamps.isna().any():
+        raise ValueError(f"interactions: column 'timestamp' has {int(timestamps.isna().sum())} missing values")
+    unknown = set(pd.unique(interactions["event_type"])) - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(
+            f"interactions: column 'event_type' has unknown values {sorted(map(str, unknown))}; "
+            f"expected one of {list(EVENT_TYPES)}"
+        )
+    ratings = interactions["rating"]
+    if not pd.api.types.is_float_dtype(ratings):
+        raise ValueError(f"interactions: column 'rating' must be float (NaN where unknown), got dtype {ratings.dtype}")
+    known = ratings.dropna()
+    if len(known) and (known.min() < 1 or known.max() > 5):
+        raise ValueError(
+            f"interactions: column 'rating' must lie in [1, 5] where known, found range "
+            f"[{known.min()}, {known.max()}]"
+        )
+
+
+def _check_id_table(table: pd.DataFrame, name: str, id_column: str) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"{name}: expected a pandas DataFrame, got {type(table).__name__}")
+    if id_column not in table.columns:
+        raise ValueError(f"{name}: missing column '{id_column}'")
+    ids = table[id_column].to_numpy()
+    if not np.array_equal(ids, np.arange(len(table))):
+        raise ValueError(
+            f"{name}: column '{id_column}' must be the contiguous integers 0..{len(table) - 1} in order "
+            "(map raw ids once, in the loader)"
+        )
