@@ -90,10 +90,13 @@ class Dataset:
 
     def __repr__(self) -> str:
         start, end = self.interactions["timestamp"].agg(["min", "max"])
+        truth = "planted preferences (synthetic)" if self.truth is not None else "none (real data)"
         return (
-            f"Dataset(name={self.name!r}, n_users={self.n_users:,}, n_items={self.n_items:,}, "
-            f"n_interactions={self.n_interactions:,}, period={start:%Y-%m-%d}..{end:%Y-%m-%d}, "
-            f"truth={'yes' if self.truth is not None else 'no'})"
+            f"Dataset {self.name!r}\n"
+            f"  users:        {self.n_users:,}\n"
+            f"  items:        {self.n_items:,}\n"
+            f"  interactions: {self.n_interactions:,}, {start:%Y-%m-%d} to {end:%Y-%m-%d}\n"
+            f"  truth:        {truth}"
         )
 
 
