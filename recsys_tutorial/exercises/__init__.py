@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,8 @@ class CheckResult:
     message: str
 
     def __repr__(self) -> str:
-        return f"{'✅ Correct' if self.passed else '❌ Not yet'}: {self.message}"
+        verdict = "✅ Correct" if self.passed else "❌ Not yet"
+        return textwrap.fill(f"{verdict}: {self.message}", width=88, subsequent_indent="   ")
 
     def __bool__(self) -> bool:
         return self.passed
