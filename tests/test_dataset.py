@@ -38,6 +38,10 @@ def test_valid_dataset_builds():
         (lambda i: i.assign(event_type=["view", "like", "view"]), "unknown values ['like']"),
         (lambda i: i.assign(rating=[np.nan, 6.0, 5.0]), "'rating' must lie in [1, 5]"),
         (lambda i: i.assign(rating=["a", "b", "c"]), "'rating' must be float"),
+        (lambda i: i.assign(user_id=pd.array([0, None, 1], dtype="Int64")), "'user_id' has 1 missing values"),
+        (lambda i: i.assign(item_id=[True, False, True]), "'item_id' must hold integers"),
+        (lambda i: i.iloc[:0], "the table is empty"),
+        (lambda i: pd.concat([i, i[["user_id"]]], axis=1), "duplicated column(s) ['user_id']"),
     ],
 )
 def test_bad_interactions_name_the_column(mutate, message):
@@ -55,6 +59,10 @@ def test_side_tables_need_contiguous_ids_and_a_category():
         Dataset(interactions, users, items.drop(columns="category"))
     with pytest.raises(ValueError, match="items: missing column 'item_id'"):
         Dataset(interactions, users, items.drop(columns="item_id"))
+    with pytest.raises(ValueError, match="users: column 'user_id' must hold integers"):
+        Dataset(interactions, pd.DataFrame({"user_id": [0.0, 1.0]}), items)
+    with pytest.raises(ValueError, match="items: column 'category' has 1 missing values"):
+        Dataset(interactions, users, items.assign(category=["a", None, "b"]))
 
 
 def test_check_interactions_rejects_non_frames():

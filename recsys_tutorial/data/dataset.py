@@ -74,7 +74,11 @@ class Dataset:
         _check_id_table(self.items, "items", "item_id")
         if "category" not in self.items.columns:
             raise ValueError("items: missing column 'category' (every item needs a category)")
+        if self.items["category"].isna().any():
+            raise ValueError(f"items: column 'category' has {int(self.items['category'].isna().sum())} missing values")
         check_interactions(self.interactions, n_users=len(self.users), n_items=len(self.items))
+        if len(self.interactions) == 0:
+            raise ValueError("interactions: the table is empty; a Dataset needs at least one event")
 
     @property
     def n_users(self) -> int:
@@ -114,10 +118,15 @@ def check_interactions(
         raise ValueError(
             f"interactions: missing column(s) {missing}; expected columns {list(INTERACTION_COLUMNS)}"
         )
+    duplicated = sorted(set(interactions.columns[interactions.columns.duplicated()]))
+    if duplicated:
+        raise ValueError(f"interactions: duplicated column(s) {duplicated}")
     for column, bound in (("user_id", n_users), ("item_id", n_items)):
         values = interactions[column]
-        if not pd.api.types.is_integer_dtype(values):
+        if not pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
             raise ValueError(f"interactions: column '{column}' must hold integers, got dtype {values.dtype}")
+        if values.isna().any():
+            raise ValueError(f"interactions: column '{column}' has {int(values.isna().sum())} missing values")
         if len(values) and values.min() < 0:
             raise ValueError(f"interactions: column '{column}' must be >= 0, found {values.min()}")
         if bound is not None and len(values) and values.max() >= bound:
@@ -151,7 +160,12 @@ def _check_id_table(table: pd.DataFrame, name: str, id_column: str) -> None:
         raise ValueError(f"{name}: expected a pandas DataFrame, got {type(table).__name__}")
     if id_column not in table.columns:
         raise ValueError(f"{name}: missing column '{id_column}'")
-    ids = table[id_column].to_numpy()
+    if table.columns.duplicated().any():
+        raise ValueError(f"{name}: duplicated column(s) {sorted(set(table.columns[table.columns.duplicated()]))}")
+    column = table[id_column]
+    if not pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column) or column.isna().any():
+        raise ValueError(f"{name}: column '{id_column}' must hold integers without missing values, got dtype {column.dtype}")
+    ids = column.to_numpy()
     if not np.array_equal(ids, np.arange(len(table))):
         raise ValueError(
             f"{name}: column '{id_column}' must be the contiguous integers 0..{len(table) - 1} in order "

@@ -116,7 +116,7 @@ def zipf_fit(counts, min_rank: int = 1, max_rank: int | None = None) -> tuple[fl
     return float(-slope), float(r_squared)
 
 
-def power_law_alpha(counts, x_min: int = 1) -> float:
+def power_law_alpha(counts, x_min: int = 6) -> float:
     """Maximum-likelihood exponent α of a discrete power law ``P(x) ∝ x^−α`` for ``x >= x_min``.
 
     Uses the approximation of Clauset, Shalizi & Newman (2009, eq. 3.7), accurate for

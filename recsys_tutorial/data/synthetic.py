@@ -5,17 +5,21 @@ Every interaction is drawn from a generative model whose parameters are kept in
 
 The model, for user u and item i of category c(i):
 
-* taste:      θ_u ~ Dirichlet(α · profile of u's age group)          (category tastes)
+* taste:      θ_u ~ Dirichlet(α·C·(½·uniform + ½·profile of u's age group))  (category tastes)
 * match:      s_ui = w_u · v_i / √d,  w_u, v_i ~ N(0, I_d)          (item-level fit)
 * affinity:   a_ui = log(C · θ_u,c(i)) + s_ui
 * popularity: π_i ∝ rank_i^(−γ)                                      (Zipf, a random rank per item)
-* choice:     P(i | u) ∝ π_i · exp(a_ui) = C · θ_u,c(i) · π_i · exp(s_ui)
+* trends:     π_i(t) ∝ π_i · exp(σ · z_i,week(t)),  z an AR(1) over weeks (items rise and fade)
+* choice:     P(i | u, t) = P(c | u, t) · P(i | u, c, t)  for c = c(i), where
+              P(c | u, t) ∝ θ_u,c · Π_c(t)            (Π_c(t) = Σ_{j in c} π_j(t), the category's mass)
+              P(i | u, c, t) ∝ π_i(t) · exp(s_ui)     (within the category)
 
-An *engagement* picks a user with probability ∝ rank^(−β) (heavy-tailed activity), a time
-(trend × weekly seasonality × hour of day), a category c ~ θ_u,c · Π_c (Π_c the category's
-popularity mass), and an item of c released by then: the best of ``n_candidates`` items drawn by
-popularity, judged by s_ui plus Gumbel noise (sampling-importance-resampling, exact as the number
-of candidates grows). The engagement is a view, then a funnel click → add_to_cart → purchase
+A *session* picks a user with probability ∝ rank^(−β) (heavy-tailed activity), a start time
+(trend × weekly seasonality × hour of day), a category c ~ P(c | u, t), and a geometric number of engagements a few minutes apart. Each
+engagement picks an item of c released by then: the best of ``n_candidates`` items drawn by
+popularity, judged by match plus Gumbel noise (sampling-importance-resampling, exact as the
+number of candidates grows); after the first, the match is with w_u + λ · v_prev, so a session
+drifts through similar items. Each engagement is a view, then a funnel click → add_to_cart → purchase
 whose step probabilities rise with the standardised affinity; about ``rating_fraction`` of
 engagements carry a 1–5 rating (an ordered-probit of affinity) on their last event.
 
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .dataset import EVENT_TYPES, Dataset
 
@@ -55,7 +60,8 @@ _HOURLY_PROFILE = np.array(
     [0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.8, 0.9, 1.0, 1.1,
      1.3, 1.2, 1.0, 1.0, 1.1, 1.3, 1.6, 1.9, 2.1, 2.0, 1.5, 0.8]
 )  # fmt: skip
-# Ordered-probit cut points on the rating latent (std ≈ 1.1): about 6/11/27/34/22 % of 1..5 stars.
+_MAX_SESSION_LENGTH = 50  # engagements; bounds the per-position loop, P(longer) < 1e-8 at the default mean
+# Ordered-probit cut points on the rating latent (std ≈ 1.0): about 6/8/21/39/26 % of 1..5 stars.
 _RATING_CUTS = np.array([-1.7, -1.1, -0.35, 0.65])
 
 
@@ -72,7 +78,11 @@ class SyntheticTruth:
     item_category : ndarray, shape (n_items,)
         Category code of each item (index into ``Dataset.items.category`` categories).
     item_popularity : ndarray, shape (n_items,)
-        π, summing to 1.
+        π, the long-run popularity, summing to 1.
+    weekly_trend : ndarray, shape (n_weeks, n_items)
+        exp(σ · z): the factor each week of the window multiplies π by.
+    window_start : pandas.Timestamp
+        Start of the window; week w covers days 7w .. 7w + 6 from it.
     drift_date : pandas.Timestamp or None
         From this date on, ``shifted_category_taste`` and ``shifted_item_popularity`` apply.
     """
@@ -82,6 +92,8 @@ class SyntheticTruth:
     item_factors: np.ndarray
     item_category: np.ndarray
     item_popularity: np.ndarray
+    weekly_trend: np.ndarray
+    window_start: pd.Timestamp
     drift_date: pd.Timestamp | None = None
     shifted_category_taste: np.ndarray | None = None
     shifted_item_popularity: np.ndarray | None = None
@@ -104,18 +116,51 @@ class SyntheticTruth:
         match = np.einsum("nd,nd->n", self.user_factors[users], self.item_factors[items]) / np.sqrt(d)
         return log_taste[np.arange(len(users)), self.item_category[items]] + match
 
-    def scores(self, user_ids, after_drift: bool = False) -> np.ndarray:
-        """Oracle scores ``log π_i + a_ui`` (the log of the choice probability, up to a constant).
+    def popularity(self, at=None, after_drift: bool = False) -> np.ndarray:
+        """Item popularity π (long-run, ``at=None``) or π(t) in the week holding timestamp ``at``."""
+        if after_drift and self.shifted_item_popularity is None:
+            raise ValueError("popularity: after_drift=True but this world has no drift")
+        base = self.shifted_item_popularity if after_drift else self.item_popularity
+        if at is None:
+            return base
+        week = int((pd.Timestamp(at) - self.window_start) // pd.Timedelta(days=7))
+        if not 0 <= week < len(self.weekly_trend):
+            raise ValueError(f"popularity: {at} lies outside the window that starts {self.window_start}")
+        return self._weekly_popularity(week, after_drift)
 
-        Returns a ``(len(user_ids), n_items)`` float32 array; ranking by it is the best any model
-        can do on data drawn from this world.
+    def scores(self, user_ids, after_drift: bool = False, at=None) -> np.ndarray:
+        """Oracle scores: log P(i | u, t) of the choice model, up to a per-user constant.
+
+        ``log θ_u,c + log Π_c(t) + log π_i(t) + s_ui − log N_u,c(t)`` for c = c(i), with the
+        within-category normaliser ``N_u,c(t) = Σ_{j in c} π_j(t) · exp(s_uj)``. With ``at=None``
+        the long-run popularity π is used; give a timestamp ``at`` to use that week's. Returns a
+        ``(len(user_ids), n_items)`` float32 array.
+
+        This is what an oracle that knows the user's long-run preferences would rank by: a
+        ceiling for models that learn them from data. It knows nothing of the session a user is
+        in (the previous item), so a sequential model may beat it at predicting the next event.
         """
-        popularity = self.shifted_item_popularity if after_drift else self.item_popularity
-        if after_drift and popularity is None:
-            raise ValueError("scores: after_drift=True but this world has no drift")
-        return (np.log(popularity)[None, :] + self.affinity(user_ids, after_drift=after_drift)).astype(
-            np.float32
+        users = np.asarray(user_ids)
+        popularity = self.popularity(at, after_drift)
+        taste = self._taste(after_drift)[users]  # (n, C)
+        n_categories = taste.shape[1]
+        d = self.user_factors.shape[1]
+        match = self.user_factors[users] @ self.item_factors.T / np.sqrt(d)  # (n, n_items)
+        # Per-row shifts keep exp() finite; they cancel within a row, so the ranking is unchanged.
+        shifted = match - match.max(axis=1, keepdims=True)
+        one_hot = sp.csr_matrix(
+            (np.ones(len(self.item_category)), (np.arange(len(self.item_category)), self.item_category)),
+            shape=(len(self.item_category), n_categories),
         )
+        normaliser = (one_hot.T @ (popularity[None, :] * np.exp(shifted)).T).T  # (n, C): N_u,c · e^{-max}
+        category_mass = np.bincount(self.item_category, weights=popularity, minlength=n_categories)  # Π_c
+        log_category = np.log(taste + 1e-300) + np.log(category_mass) - np.log(normaliser + 1e-300)  # (n, C)
+        return (log_category[:, self.item_category] + np.log(popularity)[None, :] + shifted).astype(np.float32)
+
+    def _weekly_popularity(self, week: int, after_drift: bool) -> np.ndarray:
+        base = self.shifted_item_popularity if after_drift else self.item_popularity
+        popularity = base * self.weekly_trend[week]
+        return popularity / popularity.sum()
 
     def _taste(self, after_drift: bool) -> np.ndarray:
         if not after_drift:
@@ -135,10 +180,13 @@ def make_synthetic(
     n_days: int = 90,
     reference_date: str | pd.Timestamp = REFERENCE_DATE,
     item_popularity_exponent: float = 0.9,
-    user_activity_exponent: float = 0.6,
+    popularity_volatility: float = 0.6,
+    user_activity_exponent: float = 0.7,
     taste_concentration: float = 0.1,
     category_shares: tuple[float, ...] | None = None,
     new_item_fraction: float = 0.2,
+    session_length_mean: float = 3.0,
+    session_coherence: float = 1.0,
     funnel_rates: tuple[float, float, float] = (0.42, 0.40, 0.50),
     rating_fraction: float = 0.5,
     weekly_profile: tuple[float, ...] = DEFAULT_WEEKLY_PROFILE,
@@ -163,12 +211,21 @@ def make_synthetic(
         Length of the window, which ends (exclusive) at ``reference_date``.
     item_popularity_exponent, user_activity_exponent : float
         Zipf exponents γ of item popularity and β of user activity (weights ∝ rank^−exponent).
+    popularity_volatility : float
+        σ, the standard deviation of an item's weekly log-popularity around its long-run level
+        (an AR(1) with week-to-week correlation 0.7): items trend up and fade. 0 turns it off.
     taste_concentration : float
         Dirichlet α of category tastes: small values give users a few favourite categories.
     category_shares : tuple of float, optional
         Probability of each category for a new item; must sum to 1. Default: a Dirichlet draw.
     new_item_fraction : float
         Share of items released during the window (the rest predate it).
+    session_length_mean : float
+        Mean number of engagements in a browsing session (geometric, at least 1). A session stays
+        in one category.
+    session_coherence : float
+        λ, how strongly each engagement of a session leans towards items like the previous one
+        (0: independent draws given the user).
     funnel_rates : (float, float, float)
         Base probabilities of click | view, add_to_cart | click and purchase | cart at average
         affinity; each step is more likely when affinity is higher.
@@ -206,8 +263,8 @@ def make_synthetic(
     (1000, 200, 100)
     """
     reference_date = pd.Timestamp(reference_date)
-    start = reference_date - pd.Timedelta(days=n_days) if isinstance(n_days, int) and n_days > 0 else None
     _check_config(locals())
+    start = reference_date - pd.Timedelta(days=int(n_days))
     if drift_date is not None:
         drift_date = pd.Timestamp(drift_date)
     rng = np.random.default_rng(random_state)
@@ -219,7 +276,8 @@ def make_synthetic(
     category_shares = np.asarray(category_shares, dtype=float)
     item_category = _assign_categories(n_items, category_shares, rng)
     popularity = _zipf_weights(n_items, item_popularity_exponent, rng)
-    release_offset = _release_offsets(item_category, popularity, new_item_fraction, window_seconds, rng)
+    release_offset, fallback_item = _release_offsets(item_category, popularity, new_item_fraction, window_seconds, rng)
+    weekly_trend = _weekly_trend(int(np.ceil(n_days / 7)), n_items, popularity_volatility, rng)
     d = n_factors
     item_factors = rng.standard_normal((n_items, d)).astype(np.float32)
 
@@ -236,32 +294,38 @@ def make_synthetic(
     if drift_date is not None:
         category_perm = rng.permutation(n_categories)
         shifted_taste = (1 - taste_shift) * taste + taste_shift * taste[:, category_perm]
-        shifted_popularity = popularity ** (1 - popularity_shift) * popularity[rng.permutation(n_items)] ** popularity_shift
+        # Geometric interpolation in log space, normalised there too (no underflow at steep exponents).
+        log_shifted = (1 - popularity_shift) * np.log(popularity) + popularity_shift * np.log(popularity[rng.permutation(n_items)])
+        shifted_popularity = np.exp(log_shifted - log_shifted.max())
         shifted_popularity /= shifted_popularity.sum()
     truth = SyntheticTruth(
         category_taste=taste, user_factors=user_factors, item_factors=item_factors,
-        item_category=item_category, item_popularity=popularity, drift_date=drift_date,
+        item_category=item_category, item_popularity=popularity, weekly_trend=weekly_trend,
+        window_start=start, drift_date=drift_date,
         shifted_category_taste=shifted_taste, shifted_item_popularity=shifted_popularity,
     )  # fmt: skip
     drift_offset = None if drift_date is None else (drift_date - start).total_seconds()
 
-    # 4) Engagements, in rounds until their funnels hold at least n_interactions events.
+    # 4) Sessions of engagements, in rounds until their funnels hold at least n_interactions events.
     day_weights = _day_weights(start, n_days, weekly_profile, trend)
-    expected_depth = 1 + np.cumprod(funnel_rates).sum()
-    need, rounds = n_interactions, []
+    expected_events = (1 + np.cumprod(funnel_rates).sum()) * session_length_mean
+    need, rounds, n_sessions_so_far = n_interactions, [], 0
     while need > 0:
-        n_engagements = int(np.ceil(need / expected_depth * 1.2)) + 16
-        batch = _engagements(
-            n_engagements, activity, day_weights, truth, item_category, release_offset, drift_offset,
-            n_candidates, funnel_rates, rating_fraction, window_seconds, rng,
+        n_sessions = int(np.ceil(need / expected_events * 1.2)) + 16
+        batch = _sessions(
+            n_sessions, activity, day_weights, truth, item_category, release_offset, fallback_item, drift_offset,
+            n_candidates, session_length_mean, session_coherence, funnel_rates, rating_fraction, window_seconds, rng,
         )  # fmt: skip
+        batch["session"] += n_sessions_so_far
+        n_sessions_so_far += n_sessions
         rounds.append(batch)
         need -= int(batch["depth"].sum())
     engagements = {key: np.concatenate([b[key] for b in rounds]) for key in rounds[0]}
 
-    # 5) Keep a random subset of engagements holding exactly n_interactions events; the last one
-    #    kept may lose the tail of its funnel (a shorter funnel is still a valid one).
-    order = rng.permutation(len(engagements["depth"]))
+    # 5) Keep whole sessions, in random order, until they hold exactly n_interactions events; the
+    #    last session kept may lose its tail (a shorter session and funnel are still valid ones).
+    session_rank = rng.permutation(n_sessions_so_far)
+    order = np.lexsort((engagements["position"], session_rank[engagements["session"]]))
     engagements = {key: value[order] for key, value in engagements.items()}
     cumulative = np.cumsum(engagements["depth"])
     n_keep = int(np.searchsorted(cumulative, n_interactions, side="left")) + 1
@@ -287,32 +351,55 @@ def make_synthetic(
 # Steps of the generator
 
 
-def _engagements(
-    n, activity, day_weights, truth, item_category, release_offset, drift_offset,
-    n_candidates, funnel_rates, rating_fraction, window_seconds, rng, chunk_size=250_000,
+def _sessions(
+    n_sessions, activity, day_weights, truth, item_category, release_offset, fallback_item, drift_offset,
+    n_candidates, session_length_mean, session_coherence, funnel_rates, rating_fraction, window_seconds, rng,
 ):  # fmt: skip
-    """Draw ``n`` engagements: who, when, which item, how deep into the funnel, which rating."""
-    user = rng.choice(len(activity), size=n, p=activity)
-    day = rng.choice(len(day_weights), size=n, p=day_weights)
-    hour = rng.choice(24, size=n, p=_HOURLY_PROFILE / _HOURLY_PROFILE.sum())
-    seconds = day * 86_400 + hour * 3_600 + rng.integers(0, 3_600, size=n)
-    after = np.zeros(n, dtype=bool) if drift_offset is None else seconds >= drift_offset
+    """Draw ``n_sessions`` sessions and their engagements: who, when, which items, funnel depth, rating.
+
+    A session belongs to one user, starts at a time drawn from the daily and hourly profiles, stays
+    in one category, and holds a geometric number of engagements a few minutes apart. Each
+    engagement after the first prefers items similar to the previous one: the candidates are
+    judged by (w_u + λ · v_prev) · v_i / √d, which plants the sequential signal that item2vec and
+    SASRec learn.
+    """
+    user = rng.choice(len(activity), size=n_sessions, p=activity)
+    day = rng.choice(len(day_weights), size=n_sessions, p=day_weights)
+    hour = rng.choice(24, size=n_sessions, p=_HOURLY_PROFILE / _HOURLY_PROFILE.sum())
+    start = day * 86_400 + hour * 3_600 + rng.integers(0, 3_600, size=n_sessions)
+    after = np.zeros(n_sessions, dtype=bool) if drift_offset is None else start >= drift_offset
+    length = np.minimum(rng.geometric(1 / session_length_mean, size=n_sessions), _MAX_SESSION_LENGTH)
+
+    # Engagements, session by session: position 0, 1, ... within each, a few minutes apart.
+    session = np.repeat(np.arange(n_sessions), length)
+    n = len(session)
+    first = np.repeat(np.cumsum(length) - length, length)
+    position = np.arange(n) - first
+    gaps = np.where(position == 0, 0.0, 30 + rng.exponential(240.0, size=n))
+    elapsed = np.cumsum(gaps)
+    seconds = start[session] + elapsed - elapsed[first]
+    eng_user = user[session]
 
     item = np.empty(n, dtype=np.int64)
     affinity = np.empty(n, dtype=np.float64)
-    samplers = {False: _CategorySampler(item_category, truth.item_popularity)}
-    if drift_offset is not None:
-        samplers[True] = _CategorySampler(item_category, truth.shifted_item_popularity)
-    for lo in range(0, n, chunk_size):
-        sl = slice(lo, min(lo + chunk_size, n))
-        for shifted, sampler in samplers.items():
-            rows = np.flatnonzero(after[sl] == shifted) + lo
-            if len(rows) == 0:
-                continue
-            taste = truth._taste(shifted)
-            category = _draw_rows(taste[user[rows]] * sampler.category_mass, rng)  # c ~ θ_u,c · Π_c
-            item[rows] = sampler.choose(user[rows], category, seconds[rows], truth, release_offset, n_candidates, rng)
-            affinity[rows] = truth.affinity(user[rows], item[rows], after_drift=shifted)
+    # One sampler per (week, before/after drift) of the session's start: popularity differs between them.
+    key = (start // (7 * 86_400)) * 2 + after
+    for k in np.unique(key):
+        week, shifted = divmod(int(k), 2)
+        sampler = _CategorySampler(item_category, truth._weekly_popularity(week, bool(shifted)), fallback_item)
+        in_key = np.flatnonzero(key == k)
+        taste = truth._taste(bool(shifted))
+        category = np.empty(n_sessions, dtype=np.int64)
+        category[in_key] = _draw_rows(taste[user[in_key]] * sampler.category_mass, rng)  # c ~ θ_u,c · Π_c(t)
+        rows_of_key = np.flatnonzero(key[session] == k)
+        for pos in range(int(length[in_key].max())):
+            rows = rows_of_key[position[rows_of_key] == pos]
+            previous = item[rows - 1] if pos > 0 else None
+            item[rows] = sampler.choose(
+                eng_user[rows], category[session[rows]], seconds[rows], truth, release_offset, n_candidates, rng,
+                previous=previous, coherence=session_coherence,
+            )  # fmt: skip
+            affinity[rows] = truth.affinity(eng_user[rows], item[rows], after_drift=bool(shifted))
 
     # The funnel: each step's probability rises with standardised affinity z.
     z = (affinity - affinity.mean()) / (affinity.std() + 1e-12)
@@ -331,14 +418,14 @@ def _engagements(
     rated = rng.random(n) < rating_fraction
     latent = 0.9 * z + 0.5 * rng.standard_normal(n)
     rating = 1.0 + (latent[:, None] > _RATING_CUTS[None, :]).sum(axis=1)
-    return {"user": user, "item": item, "seconds": seconds, "lags": lags, "depth": depth,
-            "rating": rating, "rated": rated}  # fmt: skip
+    return {"session": session, "position": position, "user": eng_user, "item": item, "seconds": seconds,
+            "lags": lags, "depth": depth, "rating": rating, "rated": rated}  # fmt: skip
 
 
 class _CategorySampler:
     """Draw items of a given category in proportion to popularity, with item-level choice."""
 
-    def __init__(self, item_category: np.ndarray, popularity: np.ndarray):
+    def __init__(self, item_category: np.ndarray, popularity: np.ndarray, fallback_item: np.ndarray):
         n_categories = int(item_category.max()) + 1
         self.order = np.argsort(item_category, kind="stable")  # items grouped by category
         self.cumulative = np.cumsum(popularity[self.order])
@@ -348,12 +435,7 @@ class _CategorySampler:
         before = np.concatenate([[0.0], self.cumulative])[self.first]
         self.mass_before = before
         self.category_mass = np.bincount(item_category, weights=popularity, minlength=n_categories)  # Π_c
-        # The most popular item of each category: reduceat over the category-grouped order.
-        grouped = popularity[self.order]
-        is_max = grouped == np.maximum.reduceat(grouped, self.first)[np.repeat(np.arange(n_categories), counts)]
-        first_max = np.flatnonzero(is_max)
-        head_position = first_max[np.searchsorted(first_max, self.first)]
-        self.head_item = self.order[head_position]
+        self.fallback_item = fallback_item  # per category, an item that predates the window
 
     def draw(self, category: np.ndarray, size: int, rng) -> np.ndarray:
         """``size`` popularity-weighted draws per row from each row's category: (n, size) items."""
@@ -363,22 +445,28 @@ class _CategorySampler:
         position = np.minimum(position, self.last[category][:, None])
         return self.order[position]
 
-    def choose(self, users, category, seconds, truth, release_offset, n_candidates, rng):
-        """Best of ``n_candidates`` items by match + Gumbel noise (SIR of π_i · e^{s_ui}).
+    def choose(self, users, category, seconds, truth, release_offset, n_candidates, rng, previous=None, coherence=0.0):
+        """Best of ``n_candidates`` items by match + Gumbel noise (SIR of π_i(t) · e^{s_ui}).
 
-        Candidates not yet released are masked, which samples from popularity restricted to the
-        items available at that moment.
+        With ``previous`` items, the match is taken against w_u + coherence · v_prev, so the choice
+        leans towards items like the previous one. Candidates not yet released are masked, which
+        samples from popularity restricted to the items available at that moment.
         """
         candidates = self.draw(category, n_candidates, rng)  # (n, M)
-        released = release_offset[candidates] <= seconds[:, None]
+        available = release_offset[candidates] <= seconds[:, None]
+        if previous is not None:
+            available &= candidates != previous[:, None]  # a session moves on to another item
         d = truth.user_factors.shape[1]
-        match = np.einsum("nd,nmd->nm", truth.user_factors[users], truth.item_factors[candidates]) / np.sqrt(d)
-        noisy = np.where(released, match + rng.gumbel(size=match.shape), -np.inf)
+        query = truth.user_factors[users]  # (n, d)
+        if previous is not None and coherence > 0:
+            query = query + coherence * truth.item_factors[previous]
+        match = np.einsum("nd,nmd->nm", query, truth.item_factors[candidates]) / np.sqrt(d)
+        noisy = np.where(available, match + rng.gumbel(size=match.shape), -np.inf)
         best = candidates[np.arange(len(users)), noisy.argmax(axis=1)]
-        # A row whose candidates are all unreleased takes its category's most popular item,
-        # which predates the window by construction.
-        none_released = ~released.any(axis=1)
-        best[none_released] = self.head_item[category[none_released]]
+        # A row with no available candidate takes its category's fallback item, which predates the
+        # window by construction.
+        none_available = ~available.any(axis=1)
+        best[none_available] = self.fallback_item[category[none_available]]
         return best
 
 
@@ -391,7 +479,7 @@ def _expand_funnels(engagements: dict, start: pd.Timestamp) -> pd.DataFrame:
     seconds = engagements["seconds"][engagement] + engagements["lags"][engagement, step]
     is_last = step == depth[engagement] - 1
     rating = np.where(is_last & engagements["rated"][engagement], engagements["rating"][engagement], np.nan)
-    timestamp = (np.datetime64(start, "s") + np.round(seconds).astype("timedelta64[s]")).astype("datetime64[ns]")
+    timestamp = (np.datetime64(start, "s") + np.floor(seconds).astype("timedelta64[s]")).astype("datetime64[ns]")
     frame = pd.DataFrame(
         {
             "user_id": engagements["user"][engagement].astype(np.int64),
@@ -422,6 +510,8 @@ def _users_table(age_group: np.ndarray, interactions: pd.DataFrame, start: pd.Ti
 
 def _check_config(config: dict) -> None:
     """Raise ``ValueError`` naming the first field of a bad ``make_synthetic`` configuration."""
+    if config["reference_date"].tzinfo is not None:
+        raise ValueError("make_synthetic: reference_date must be timezone-naive (the data has no time zone)")
     for name in ("n_users", "n_items", "n_interactions", "n_categories", "n_factors", "n_days", "n_candidates"):
         value = config[name]
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -430,11 +520,21 @@ def _check_config(config: dict) -> None:
         raise ValueError(
             f"make_synthetic: n_categories ({config['n_categories']}) cannot exceed n_items ({config['n_items']})"
         )
-    for name in ("item_popularity_exponent", "user_activity_exponent", "trend"):
+    for name in ("item_popularity_exponent", "user_activity_exponent"):
+        if not 0 <= config[name] <= 5:
+            raise ValueError(
+                f"make_synthetic: {name} must lie in [0, 5] (beyond 5 the top entity takes nearly "
+                f"everything), got {config[name]!r}"
+            )
+    for name in ("trend", "popularity_volatility"):
         if not np.isfinite(config[name]) or config[name] < 0:
             raise ValueError(f"make_synthetic: {name} must be a finite number >= 0, got {config[name]!r}")
-    if not config["taste_concentration"] > 0:
-        raise ValueError(f"make_synthetic: taste_concentration must be > 0, got {config['taste_concentration']!r}")
+    if not (np.isfinite(config["session_length_mean"]) and config["session_length_mean"] >= 1):
+        raise ValueError(f"make_synthetic: session_length_mean must be >= 1, got {config['session_length_mean']!r}")
+    if not (np.isfinite(config["session_coherence"]) and config["session_coherence"] >= 0):
+        raise ValueError(f"make_synthetic: session_coherence must be >= 0, got {config['session_coherence']!r}")
+    if not (np.isfinite(config["taste_concentration"]) and config["taste_concentration"] > 0):
+        raise ValueError(f"make_synthetic: taste_concentration must be a finite number > 0, got {config['taste_concentration']!r}")
     for name in ("new_item_fraction", "rating_fraction", "taste_shift", "popularity_shift"):
         if not 0 <= config[name] <= 1:
             raise ValueError(f"make_synthetic: {name} must lie in [0, 1], got {config[name]!r}")
@@ -447,7 +547,7 @@ def _check_config(config: dict) -> None:
             f"(click|view, add_to_cart|click, purchase|cart), got {config['funnel_rates']!r}"
         )
     weekly = np.asarray(config["weekly_profile"], dtype=float)
-    if weekly.shape != (7,) or not np.all(weekly > 0):
+    if weekly.shape != (7,) or not np.all((weekly > 0) & np.isfinite(weekly)):
         raise ValueError(f"make_synthetic: weekly_profile must be 7 positive weights (Mon..Sun), got {config['weekly_profile']!r}")
     shares = config["category_shares"]
     if shares is not None:
@@ -465,10 +565,11 @@ def _check_config(config: dict) -> None:
         raise ValueError("make_synthetic: taste_shift / popularity_shift need a drift_date")
     if drift_date is not None:
         drift_date = pd.Timestamp(drift_date)
-        if not config["start"] < drift_date < config["reference_date"]:
+        start = config["reference_date"] - pd.Timedelta(days=int(config["n_days"]))
+        if not start < drift_date < config["reference_date"]:
             raise ValueError(
                 f"make_synthetic: drift_date must fall inside the window "
-                f"({config['start']:%Y-%m-%d} .. {config['reference_date']:%Y-%m-%d}), got {drift_date:%Y-%m-%d}"
+                f"({start:%Y-%m-%d} .. {config['reference_date']:%Y-%m-%d}), got {drift_date:%Y-%m-%d}"
             )
 
 
@@ -486,10 +587,11 @@ def _assign_categories(n_items: int, shares: np.ndarray, rng) -> np.ndarray:
     return category
 
 
-def _release_offsets(item_category, popularity, new_item_fraction, window_seconds, rng) -> np.ndarray:
+def _release_offsets(item_category, popularity, new_item_fraction, window_seconds, rng):
     """Seconds from the window's start to each item's release (negative: before the window).
 
-    The most popular item of every category predates the window, so a category is never empty.
+    The most popular item of every category predates the window, so a category is never empty;
+    those items are returned too, one per category.
     """
     n_items = len(item_category)
     offsets = -rng.uniform(0, 2 * 365 * 86_400, size=n_items)  # catalogue: up to two years old
@@ -498,10 +600,26 @@ def _release_offsets(item_category, popularity, new_item_fraction, window_second
     first_of_category = np.r_[True, item_category[order][1:] != item_category[order][:-1]]
     protected[order[first_of_category]] = True
     eligible = np.flatnonzero(~protected)
-    n_new = min(int(round(new_item_fraction * n_items)), len(eligible))
+    n_new = int(round(new_item_fraction * n_items))
+    if n_new > len(eligible):
+        raise ValueError(
+            f"make_synthetic: new_item_fraction={new_item_fraction} asks for {n_new} new items, but at most "
+            f"{len(eligible)} can be new (each category's most popular item predates the window)"
+        )
     new = rng.choice(eligible, size=n_new, replace=False)
     offsets[new] = rng.uniform(0, window_seconds, size=n_new)
-    return offsets
+    fallback_item = np.empty(int(item_category.max()) + 1, dtype=np.int64)
+    fallback_item[item_category[order[first_of_category]]] = order[first_of_category]
+    return offsets, fallback_item
+
+
+def _weekly_trend(n_weeks: int, n_items: int, volatility: float, rng, correlation: float = 0.7) -> np.ndarray:
+    """exp(σ · z) with z an AR(1) across weeks, stationary N(0, 1) per item: shape (n_weeks, n_items)."""
+    z = np.empty((n_weeks, n_items))
+    z[0] = rng.standard_normal(n_items)
+    for week in range(1, n_weeks):
+        z[week] = correlation * z[week - 1] + np.sqrt(1 - correlation**2) * rng.standard_normal(n_items)
+    return np.exp(volatility * z)
 
 
 def _dirichlet_rows(alpha: np.ndarray, rng) -> np.ndarray:

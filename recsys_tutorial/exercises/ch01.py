@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
 from ..data import make_synthetic, stats
 from . import CheckResult, as_number, close, correct, wrong
 
@@ -28,6 +26,8 @@ def check_1(density) -> CheckResult:
     expected = len(inter[["user_id", "item_id"]].drop_duplicates()) / cells
     if close(value, expected):
         return correct(f"the density is {expected:.5f}: {1 - expected:.3%} of the matrix is empty.")
+    if close(value, expected, rtol=0.06):
+        return wrong(f"{value} is close; it looks rounded. Compute it to full precision (about {expected:.1e}).")
     if close(value, len(inter) / cells):
         return wrong("you divided the number of events by the number of cells; a user who views, clicks and "
                      "buys one item fills a single cell. Count distinct (user_id, item_id) pairs.")
@@ -47,8 +47,14 @@ def check_2(gini) -> CheckResult:
         return value
     counts = stats.counts_per(_world(), "item_id")
     expected = stats.gini(counts)
-    if close(value, expected):
+    n = len(counts)
+    if close(value, expected, rtol=1e-6):
         return correct(f"the Gini coefficient is {expected:.4f}: popularity is very unequal.")
+    if close(value, expected - 2 / n, rtol=1e-6):
+        return wrong("off by one in the ranks: with i running 0..n-1 the formula needs (2i - n + 1); "
+                     "with i = 1..n it is (2i - n - 1).")
+    if close(value, expected + 1 / n, rtol=1e-6):
+        return wrong("the '- 1' of (2i - n - 1) is missing, which adds 1/n to the Gini.")
     if close(value, stats.gini(counts[counts > 0])):
         return wrong("that is the Gini over items with at least one event. Items nobody touched are part of "
                      "the catalogue (and of the long tail): count them as zeros.")
@@ -58,17 +64,19 @@ def check_2(gini) -> CheckResult:
                  "your answer against stats.gini.")
 
 
+#: GroupLens's README for ml-100k: "Each user has rated at least 20 movies." (tests check the data agrees)
+MOVIELENS_MIN_RATINGS_PER_USER = 20
+
+
 def check_3(min_ratings_per_user) -> CheckResult:
     """Exercise 3: the fewest ratings any user has in MovieLens-100K."""
     value = as_number(min_ratings_per_user, "the minimum number of ratings per user")
     if isinstance(value, CheckResult):
         return value
-    from ..data.movielens import load_movielens_100k
-
-    expected = int(load_movielens_100k().interactions.groupby("user_id").size().min())
+    expected = MOVIELENS_MIN_RATINGS_PER_USER
     if value == expected:
         return correct(f"every user has at least {expected} ratings. GroupLens kept only such users, so "
-                       "MovieLens has no true cold-start users and is far denser than real logs.")
+                       "MovieLens has no users with a thin history and is far denser than real logs.")
     if value == 1:
         return wrong("that looks like the minimum over items, or a count with a filter applied; group the "
                      "ratings by user_id and take the smallest group size.")
