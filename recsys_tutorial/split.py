@@ -38,8 +38,9 @@ def temporal_split(
     """Split at one point in time: train is ``timestamp < cutoff``, test is ``timestamp >= cutoff``.
 
     Give either ``cutoff`` or ``test_fraction``; with neither, ``test_fraction=0.2``. With
-    ``test_fraction`` the cutoff is the quantile of timestamps that leaves about that share of
-    events in test (exactly, up to ties at the cutoff).
+    ``test_fraction`` the cutoff is the timestamp that leaves that share of events in test
+    (exactly, up to ties at the cutoff, which go to test; if the cutoff ties with the very first
+    event it moves to the next distinct time, so train is never empty).
 
     Examples
     --------
@@ -202,8 +203,11 @@ def _cutoff_for_fraction(timestamps: pd.Series, test_fraction: float) -> pd.Time
     ordered = np.sort(timestamps.to_numpy())
     n_test = max(1, int(round(test_fraction * len(ordered))))
     cutoff = ordered[len(ordered) - n_test]
-    if cutoff == ordered[0]:
-        raise ValueError("temporal_split: every event shares the first timestamp; no cutoff leaves a train set")
+    if cutoff == ordered[0]:  # ties with the first event: move to the next distinct time, if any
+        later = ordered[ordered > ordered[0]]
+        if len(later) == 0:
+            raise ValueError("temporal_split: every event shares one timestamp; no cutoff leaves a train set")
+        cutoff = later[0]
     return pd.Timestamp(cutoff)
 
 
