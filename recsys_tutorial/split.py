@@ -25,6 +25,7 @@ __all__ = [
     "per_user_temporal_split",
     "leave_last_out",
     "random_split",
+    "per_user_random_split",
     "train_validation_test_split",
     "split_summary",
 ]
@@ -110,6 +111,33 @@ def random_split(
     n_test = int(round(test_fraction * len(interactions)))
     in_test = np.zeros(len(interactions), dtype=bool)
     in_test[rng.choice(len(interactions), size=n_test, replace=False)] = True
+    return interactions[~in_test], interactions[in_test]
+
+
+def per_user_random_split(
+    interactions: pd.DataFrame, test_fraction: float = 0.25, random_state: int | None = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For each user, ``round(test_fraction · n_u)`` events chosen at random go to test.
+
+    The classic protocol of MovieLens benchmarks (a random 75/25 per user when
+    ``test_fraction=0.25``): every test user keeps most of their history. Like `random_split`, it
+    ignores time; users with a single event stay in train.
+    """
+    _check_frame(interactions, "per_user_random_split")
+    _check_fraction(test_fraction, "per_user_random_split")
+    rng = np.random.default_rng(random_state)
+    users = interactions["user_id"].to_numpy()
+    # A random key per row, ranked within each user: the lowest keys go to test.
+    order = np.lexsort((rng.random(len(users)), users))
+    sorted_users = users[order]
+    starts = np.r_[True, sorted_users[1:] != sorted_users[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(users)), 0))
+    rank = np.empty(len(users), dtype=np.int64)
+    rank[order] = np.arange(len(users)) - group_start
+    n_events = np.bincount(users)[users]
+    n_test = np.round(test_fraction * n_events).astype(np.int64)
+    n_test = np.where(n_events > 1, np.clip(n_test, 1, n_events - 1), 0)
+    in_test = rank < n_test
     return interactions[~in_test], interactions[in_test]
 
 

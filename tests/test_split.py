@@ -125,3 +125,16 @@ def test_split_summary_counts_cold_start():
 def test_bad_input_is_named(world, call, message):
     with pytest.raises(ValueError, match=message):
         call(world.interactions)
+
+
+@settings(max_examples=100, deadline=None)
+@given(logs(), st.floats(0.05, 0.95), st.integers(0, 10))
+def test_per_user_random_split_holds_out_a_share_of_each_user(frame, fraction, seed):
+    train, test = split.per_user_random_split(frame, test_fraction=fraction, random_state=seed)
+    _assert_partition(frame, train, test)
+    n_events = frame.groupby("user_id").size()
+    n_test = test.groupby("user_id").size().reindex(n_events.index, fill_value=0)
+    expected = np.where(n_events > 1, np.clip(np.round(fraction * n_events), 1, n_events - 1), 0)
+    assert (n_test.to_numpy() == expected).all()
+    again = split.per_user_random_split(frame, test_fraction=fraction, random_state=seed)[1]
+    assert test.index.equals(again.index)

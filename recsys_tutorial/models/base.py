@@ -1,0 +1,197 @@
+"""The recommender protocol every retrieval model follows.
+
+    model = SomeModel(**hyperparameters)           # __init__ only stores its arguments
+    model.fit(train_interactions)                  # returns self; refitting forgets the last fit
+    items, scores = model.recommend(user_ids, k=10, exclude_seen=True)
+
+Ids are the dataset's contiguous integers. ``recommend`` returns two ``(len(user_ids), k)``
+arrays, best first. Users the model never saw in training (cold start) get the most popular
+items, never an exception. ``exclude_seen=True`` removes every item the user interacted with in
+the training data; when fewer than ``k`` items remain, a row is padded with item ``-1`` and score
+``-inf``.
+
+A subclass implements ``_fit(X)`` (X the binary user × item training matrix) and
+``_score(users)`` (dense scores for known users); the base class does the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+__all__ = ["Recommender", "NotFittedError", "check_interactions_frame", "interaction_matrix", "top_k"]
+
+log = logging.getLogger(__name__)
+
+#: Users scored at once in ``recommend``; bounds memory at batch × n_items floats. Affects speed, not results.
+BATCH_SIZE = 2048
+
+
+class NotFittedError(ValueError):
+    """Raised when ``recommend`` is called before ``fit``."""
+
+
+class Recommender:
+    """Base class: input checks, the training matrix, exclusion of seen items, top-k, cold start."""
+
+    def fit(self, interactions: pd.DataFrame):
+        """Learn from ``interactions`` (columns ``user_id``, ``item_id``); returns ``self``."""
+        check_interactions_frame(interactions, type(self).__name__)
+        X = interaction_matrix(interactions, shape=self._matrix_shape(interactions))
+        self.n_users_, self.n_items_ = X.shape
+        self.seen_ = X
+        self.item_popularity_ = np.asarray(X.sum(axis=0)).ravel()  # users per item
+        self._fit(X)
+        return self
+
+    def _fit(self, X: sp.csr_matrix) -> None:
+        raise NotImplementedError
+
+    def _matrix_shape(self, interactions: pd.DataFrame) -> tuple[int, int] | None:
+        """Shape of the training matrix; ``None``: one past the largest ids in ``interactions``."""
+        return None
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for known ``users``: shape (len(users), n_items_)."""
+        raise NotImplementedError
+
+    def score_items(self, user_ids) -> np.ndarray:
+        """Scores of every item for each user (unknown users: item popularity), no exclusion."""
+        users = self._check_users(user_ids)
+        known = self._is_known(users)
+        scores = np.empty((len(users), self.n_items_), dtype=np.float64)
+        if known.any():
+            scores[known] = self._score(users[known])
+        scores[~known] = self.item_popularity_
+        return scores
+
+    def recommend(self, user_ids, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` items for each user.
+
+        Parameters
+        ----------
+        user_ids : array-like of int
+            Users to recommend for; ids the model did not see in training get the most popular
+            items (the cold-start fallback).
+        k : int
+            Length of each list; at most the number of items seen in training.
+        exclude_seen : bool
+            Remove the items each user interacted with in the training data.
+
+        Returns
+        -------
+        items : ndarray of int64, shape (len(user_ids), k)
+            Item ids, best first; ``-1`` pads a row when fewer than ``k`` items are left.
+        scores : ndarray of float64, shape (len(user_ids), k)
+            The model's scores for those items (``-inf`` for padding).
+        """
+        self._check_fitted()
+        users = self._check_users(user_ids)
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= self.n_items_:
+            raise ValueError(f"recommend: k must be an integer in 1..{self.n_items_} (the items seen in training), got {k!r}")
+        items = np.empty((len(users), k), dtype=np.int64)
+        scores = np.empty((len(users), k), dtype=np.float64)
+        known = self._is_known(users)
+        known_rows = np.flatnonzero(known)
+        for start in range(0, len(known_rows), BATCH_SIZE):
+            rows = known_rows[start : start + BATCH_SIZE]
+            batch = np.asarray(self._score(users[rows]), dtype=np.float64)
+            if exclude_seen:
+                batch[self.seen_[users[rows]].nonzero()] = -np.inf
+            items[rows], scores[rows] = top_k(batch, k)
+        if (~known).any():
+            fallback_items, fallback_scores = top_k(self.item_popularity_[None, :].astype(np.float64), k)
+            items[~known], scores[~known] = fallback_items, fallback_scores
+        return items, scores
+
+    def _recommend_loop(self, user_ids, k: int = 10, exclude_seen: bool = True):
+        """Slow reference of `recommend`: one user at a time, a full sort. For tests and reading."""
+        items, scores = [], []
+        for user in self._check_users(user_ids):
+            if self._is_known(np.array([user]))[0]:
+                row = np.asarray(self._score(np.array([user])), dtype=np.float64)[0]
+                if exclude_seen:
+                    row[self.seen_[user].indices] = -np.inf
+            else:
+                row = self.item_popularity_.astype(np.float64)
+            order = np.argsort(-row, kind="stable")[:k]
+            items.append(np.where(np.isneginf(row[order]), -1, order))
+            scores.append(row[order])
+        return np.array(items), np.array(scores)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "seen_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(train_interactions) first")
+
+    def _check_users(self, user_ids) -> np.ndarray:
+        self._check_fitted()
+        users = np.atleast_1d(np.asarray(user_ids))
+        if users.ndim != 1 or (len(users) and not np.issubdtype(users.dtype, np.integer)):
+            raise ValueError(f"user_ids must be a 1-D array of integers, got dtype {users.dtype}, shape {users.shape}")
+        if len(users) and users.min() < 0:
+            raise ValueError(f"user_ids must be >= 0, found {users.min()}")
+        return users.astype(np.int64)
+
+    def _is_known(self, users: np.ndarray) -> np.ndarray:
+        """Users with at least one training interaction."""
+        known = users < self.n_users_
+        known[known] = np.diff(self.seen_.indptr)[users[known]] > 0
+        return known
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+def check_interactions_frame(interactions, caller: str) -> None:
+    """Raise ``ValueError`` unless ``interactions`` has non-negative integer ``user_id``/``item_id``."""
+    if not isinstance(interactions, pd.DataFrame):
+        raise ValueError(f"{caller}.fit: expected a pandas DataFrame, got {type(interactions).__name__}")
+    if len(interactions) == 0:
+        raise ValueError(f"{caller}.fit: the training interactions are empty")
+    for column in ("user_id", "item_id"):
+        if column not in interactions.columns:
+            raise ValueError(f"{caller}.fit: missing column '{column}'")
+        values = interactions[column]
+        if not pd.api.types.is_integer_dtype(values) or values.isna().any():
+            raise ValueError(f"{caller}.fit: column '{column}' must hold integers without missing values")
+        if values.min() < 0:
+            raise ValueError(f"{caller}.fit: column '{column}' must be >= 0, found {values.min()}")
+
+
+def interaction_matrix(interactions: pd.DataFrame, shape: tuple[int, int] | None = None) -> sp.csr_matrix:
+    """Binary user × item CSR matrix: 1 where the user interacted with the item at least once."""
+    users = interactions["user_id"].to_numpy()
+    items = interactions["item_id"].to_numpy()
+    if shape is None:
+        shape = (int(users.max()) + 1, int(items.max()) + 1)
+    X = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), shape=shape)
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    return X
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` highest scores of each row, best first; ties go to the lower item id; ``-inf`` → item -1.
+
+    Exactly what a stable descending sort would return, in linear time per row: find the k-th
+    largest score, keep everything above it, and fill up with the lowest ids that equal it.
+    """
+    n_rows, n_items = scores.shape
+    if k < n_items:
+        threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # (n, 1): the k-th largest
+        above = scores > threshold
+        tied = scores == threshold
+        room = k - above.sum(axis=1, keepdims=True)
+        keep = above | (tied & (np.cumsum(tied, axis=1) <= room))
+        candidates = np.nonzero(keep)[1].reshape(n_rows, k)  # ascending ids, k per row
+        order = np.argsort(-np.take_along_axis(scores, candidates, axis=1), axis=1, kind="stable")
+        items = np.take_along_axis(candidates, order, axis=1)
+    else:
+        items = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    top_scores = np.take_along_axis(scores, items, axis=1)
+    items = np.where(np.isneginf(top_scores), -1, items)
+    return items.astype(np.int64), top_scores

@@ -1,0 +1,44 @@
+"""The oracle of a synthetic world: ranks by the planted preferences (`SyntheticTruth.scores`).
+
+It follows the recommender protocol, so it sits in a leaderboard as the ceiling that models
+learning from data can approach but not be expected to pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Recommender
+
+__all__ = ["Oracle"]
+
+
+class Oracle(Recommender):
+    """Recommend by the true choice probabilities of a synthetic world.
+
+    Parameters
+    ----------
+    truth : SyntheticTruth
+        ``world.truth`` of a dataset from `make_synthetic`.
+    at : timestamp, optional
+        Use the item popularity of the week holding this moment (for example the start of the
+        test period); ``None`` uses the long-run popularity.
+    """
+
+    def __init__(self, truth, at=None):
+        self.truth = truth
+        self.at = at
+
+    def _matrix_shape(self, interactions):
+        if self.truth is None:
+            raise ValueError("Oracle: truth is None; only synthetic worlds have one")
+        n_items = len(self.truth.item_popularity)  # the oracle knows every item, seen or not
+        if interactions["item_id"].max() >= n_items:
+            raise ValueError(f"Oracle: item ids must be < {n_items}, the size of the world")
+        return int(interactions["user_id"].max()) + 1, n_items
+
+    def _fit(self, X) -> None:
+        pass  # nothing to learn: the truth is given
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        return self.truth.scores(users, at=self.at).astype(np.float64)

@@ -1,0 +1,198 @@
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import ndcg_score
+
+from recsys_tutorial import evaluation as ev
+from recsys_tutorial.models import Popularity
+
+
+def _relevant(rows, n_items=10):
+    """rows: list of {item: grade} dicts -> csr relevance matrix."""
+    data, r, c = [], [], []
+    for u, row in enumerate(rows):
+        for item, grade in row.items():
+            r.append(u), c.append(item), data.append(grade)
+    return sp.csr_matrix((data, (r, c)), shape=(len(rows), n_items))
+
+
+def test_hand_worked_example():
+    recommended = np.array([[1, 2, 3, 4]])
+    relevant = _relevant([{2: 1, 4: 1, 9: 1}])
+    assert ev.precision_at_k(recommended, relevant)[0] == pytest.approx(2 / 4)
+    assert ev.recall_at_k(recommended, relevant)[0] == pytest.approx(2 / 3)
+    assert ev.hit_rate_at_k(recommended, relevant)[0] == 1
+    assert ev.reciprocal_rank_at_k(recommended, relevant)[0] == pytest.approx(1 / 2)
+    # hits at ranks 2 and 4: precision there 1/2 and 2/4; divided by min(k=4, R=3) = 3
+    assert ev.average_precision_at_k(recommended, relevant)[0] == pytest.approx((1 / 2 + 2 / 4) / 3)
+    assert ev.average_precision_at_k(recommended, relevant, normalize="R")[0] == pytest.approx((1 / 2 + 2 / 4) / 3)
+    dcg = 1 / np.log2(3) + 1 / np.log2(5)
+    idcg = 1 + 1 / np.log2(3) + 1 / np.log2(4)
+    assert ev.ndcg_at_k(recommended, relevant)[0] == pytest.approx(dcg / idcg)
+
+
+def test_map_normalisations_differ_when_more_relevant_than_k():
+    recommended = np.array([[0, 1]])
+    relevant = _relevant([{0: 1, 1: 1, 2: 1, 3: 1}])
+    assert ev.average_precision_at_k(recommended, relevant)[0] == pytest.approx(1.0)  # min(k, R) = 2
+    assert ev.average_precision_at_k(recommended, relevant, normalize="R")[0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("graded", [False, True])
+def test_ndcg_matches_scikit_learn(graded):
+    rng = np.random.default_rng(0)
+    n_users, n_items, k = 50, 30, 10
+    truth = np.where(rng.random((n_users, n_items)) < 0.2, rng.integers(1, 6, (n_users, n_items)) if graded else 1, 0)
+    truth[truth.sum(axis=1) == 0, 0] = 1
+    scores = rng.random((n_users, n_items))  # distinct scores: no ties for sklearn to average
+    recommended = np.argsort(-scores, axis=1)[:, :k]
+    ours = ev.ndcg_at_k(recommended, sp.csr_matrix(truth.astype(float)))
+    theirs = [ndcg_score(truth[[u]], scores[[u]], k=k) for u in range(n_users)]
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+
+
+@st.composite
+def ranking_cases(draw):
+    n_items = draw(st.integers(5, 25))
+    k = draw(st.integers(1, n_items))
+    recommended = draw(st.permutations(list(range(n_items))))[:k]
+    relevant = draw(st.sets(st.integers(0, n_items - 1), min_size=1, max_size=n_items))
+    return np.array([recommended]), _relevant([{i: 1 for i in relevant}], n_items), relevant, k
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranking_cases())
+def test_metrics_lie_in_unit_interval(case):
+    recommended, relevant, _, _ = case
+    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k, ev.average_precision_at_k, ev.reciprocal_rank_at_k, ev.hit_rate_at_k):
+        value = metric(recommended, relevant)[0]
+        assert 0 <= value <= 1 + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranking_cases())
+def test_a_perfect_ranking_scores_one(case):
+    _, relevant, relevant_set, k = case
+    n_items = relevant.shape[1]
+    perfect = sorted(relevant_set) + [i for i in range(n_items) if i not in relevant_set]
+    recommended = np.array([perfect[:k]])
+    assert ev.ndcg_at_k(recommended, relevant)[0] == pytest.approx(1.0)
+    assert ev.average_precision_at_k(recommended, relevant)[0] == pytest.approx(1.0)
+    assert ev.recall_at_k(recommended, relevant)[0] == pytest.approx(min(k, len(relevant_set)) / len(relevant_set))
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranking_cases(), st.randoms(use_true_random=False))
+def test_permuting_non_relevant_items_changes_nothing(case, rnd):
+    recommended, relevant, relevant_set, _ = case
+    row = recommended[0].copy()
+    misses = [j for j, item in enumerate(row) if item not in relevant_set]
+    shuffled = [row[j] for j in misses]
+    rnd.shuffle(shuffled)
+    row[misses] = shuffled
+    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k, ev.average_precision_at_k, ev.reciprocal_rank_at_k):
+        assert metric(row[None, :], relevant)[0] == pytest.approx(metric(recommended, relevant)[0])
+
+
+def test_padding_counts_as_a_miss():
+    relevant = _relevant([{0: 1}])
+    assert ev.precision_at_k(np.array([[0, -1]]), relevant)[0] == 0.5
+    assert ev.ndcg_at_k(np.array([[-1, 0]]), relevant)[0] == pytest.approx(1 / np.log2(3))
+
+
+def test_beyond_accuracy_metrics():
+    recommended = np.array([[0, 1], [0, 2], [3, -1]])
+    assert ev.coverage(recommended, n_items=8) == pytest.approx(4 / 8)
+    popularity = np.array([50, 25, 0, 100])  # item 3 is in every training user's history
+    novelty = ev.novelty(recommended, popularity, n_users=100)
+    assert novelty[0] == pytest.approx((1 + 2) / 2)  # -log2(0.5), -log2(0.25)
+    assert novelty[2] == pytest.approx(0.0)
+    diversity = ev.intra_list_diversity(recommended, item_categories=["a", "a", "b", "b"])
+    assert diversity.tolist() == [0.0, 1.0, 0.0]
+    embeddings = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    assert ev.intra_list_diversity(recommended, item_embeddings=embeddings)[0] == pytest.approx(1.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 30), st.integers(1, 5), st.integers(0, 1000))
+def test_personalisation_matches_the_pairwise_definition(n_users, k, seed):
+    rng = np.random.default_rng(seed)
+    lists = np.array([rng.choice(12, size=k, replace=False) for _ in range(n_users)])
+    overlaps = [len(set(lists[a]) & set(lists[b])) / k for a in range(n_users) for b in range(n_users) if a != b]
+    assert ev.personalisation(lists) == pytest.approx(1 - np.mean(overlaps))
+
+
+def test_metrics_are_fast_enough():
+    rng = np.random.default_rng(0)
+    n_users, n_items, k = 10_000, 5_000, 10
+    recommended = np.argsort(rng.random((n_users, 50)), axis=1)[:, :k] * 100 % n_items
+    relevant = sp.random(n_users, n_items, density=0.002, format="csr", random_state=0)
+    relevant.data[:] = 1.0
+    start = time.perf_counter()
+    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k, ev.average_precision_at_k, ev.reciprocal_rank_at_k, ev.hit_rate_at_k):
+        metric(recommended, relevant)
+    ev.coverage(recommended, n_items)
+    ev.personalisation(recommended)
+    ev.novelty(recommended, rng.integers(0, 100, n_items), 10_000)
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    "recommended, relevant, message",
+    [
+        (np.array([1, 2]), _relevant([{1: 1}]), "2-D"),
+        (np.array([[1, 2], [3, 4]]), _relevant([{1: 1}]), "one row per user"),
+        (np.array([[1, 20]]), _relevant([{1: 1}]), "must lie in 0..9"),
+        (np.array([[1.0, 2.0]]), _relevant([{1: 1}]), "integer item ids"),
+        (np.array([[1, 2]]), [[1]], "scipy sparse"),
+    ],
+)
+def test_bad_metric_input_is_named(recommended, relevant, message):
+    with pytest.raises(ValueError, match=message):
+        ev.ndcg_at_k(recommended, relevant)
+
+
+def _toy_split():
+    train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 2, 3]})
+    test = pd.DataFrame({"user_id": [0, 0, 1, 3], "item_id": [2, 0, 1, 0]})  # (0, 0) was seen in train
+    return train, test
+
+
+def test_evaluate_excludes_seen_items_and_counts_cold_users():
+    train, test = _toy_split()
+    model = Popularity().fit(train)
+    per_user = ev.evaluate(model, train, test, k=2, per_user=True)
+    assert per_user.index.tolist() == [0, 1, 3]  # user 2 has no test events; user 3 is cold
+    # user 0: seen {0, 1}; Popularity ranks 0 (2 users) then 1, 2, 3 (1 each) -> recommends [2, 3]
+    assert per_user.loc[0, "precision@2"] == 0.5  # item 2 relevant; item 0 was seen, so not relevant
+    summary = ev.evaluate(model, train, test, k=2)
+    assert summary["users"] == 3
+    assert summary["ndcg@2"] == pytest.approx(per_user["ndcg@2"].mean())
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        ev.evaluate(model, train, test, k=0)
+
+
+def test_sampled_evaluate_ranks_the_target_among_unseen_negatives():
+    train, test = _toy_split()
+    model = Popularity().fit(pd.concat([train, pd.DataFrame({"user_id": [5], "item_id": [3]})]))
+    result = ev.sampled_evaluate(model, train, test, n_negatives=3, k=1, random_state=0)
+    assert 0 <= result["hit_rate@1"] <= 1 and result["pairs"] == 3
+
+
+def test_confidence_interval_and_paired_test_match_scipy():
+    rng = np.random.default_rng(0)
+    a = pd.Series(rng.random(500))
+    b = pd.Series(a + rng.normal(0.05, 0.1, 500))
+    mean, low, high = ev.confidence_interval(a)
+    ref_low, ref_high = scipy.stats.t.interval(0.95, df=499, loc=a.mean(), scale=scipy.stats.sem(a))
+    assert (low, high) == (pytest.approx(ref_low), pytest.approx(ref_high))
+    result = ev.paired_test(b, a)
+    assert result["p-value"] == pytest.approx(scipy.stats.ttest_rel(b, a).pvalue)
+    assert result["ci low"] < result["mean difference"] < result["ci high"]
+    assert 0.04 < result["mean difference"] < 0.06
