@@ -35,3 +35,54 @@ def test_ch01_exercise_3_movielens_minimum():
     assert minimum == ch01.MOVIELENS_MIN_RATINGS_PER_USER
     assert ch01.check_3(minimum).passed
     assert not ch01.check_3(1).passed
+
+
+def test_ch02_checks():
+    import pandas as pd
+
+    from recsys_tutorial import features
+    from recsys_tutorial.data import make_synthetic
+    from recsys_tutorial.exercises import ch02
+
+    world = make_synthetic(random_state=0)
+    feats = features.user_features(world.interactions, "2024-06-01", n_users=world.n_users)
+    assert ch02.check_1(int((feats["n_events"] == 0).sum())).passed
+    never = world.n_users - world.interactions["user_id"].nunique()
+    assert "whole log" in ch02.check_1(never).message
+    assert ch02.check_2(feats["conversion_rate"]).passed
+    assert "one value for each" in ch02.check_2(feats["conversion_rate"].iloc[:10]).message
+    assert ch02.check_3({"a", "c", "e"}).passed
+    feedback = ch02.check_3({"a", "b"}).message
+    assert "(c) leaks" in feedback and "(e) leaks" in feedback and "(b) is safe" in feedback
+
+
+def test_ch03_checks():
+    from recsys_tutorial import split
+    from recsys_tutorial.data import make_synthetic
+    from recsys_tutorial.exercises import ch03
+
+    log = make_synthetic(random_state=0).interactions
+    _, test = split.temporal_split(log, test_fraction=0.1)
+    assert ch03.check_1(test["timestamp"].min()).passed
+    assert "90 %" in ch03.check_1(log["timestamp"].quantile(0.1)).message
+    train, test = split.temporal_split(log, test_fraction=0.2)
+    cold = set(test["item_id"]) - set(train["item_id"])
+    assert ch03.check_2(len(cold)).passed
+    assert "events" in ch03.check_2(int(test["item_id"].isin(cold).sum())).message
+    _, last = split.leave_last_out(log)
+    share = float((last["timestamp"] < test["timestamp"].min()).mean())
+    assert ch03.check_3(share).passed
+    assert "percentage" in ch03.check_3(100 * share).message
+
+
+def test_ch06_checks():
+    from recsys_tutorial.exercises import ch06
+
+    discount = 1 / np.log2(np.arange(2, 7))
+    dcg = 3 * discount[2] + discount[4]
+    assert ch06.check_1(dcg / (np.array([3, 2, 1, 0, 0]) @ discount)).passed
+    assert "ideal list" in ch06.check_1(dcg / (np.array([3, 1, 0, 0, 0]) @ discount)).message
+    assert ch06.check_2(10 / 101).passed
+    assert "101" in ch06.check_2(0.1).message
+    assert ch06.check_3(ch06._ease_half_width()).passed
+    assert "full width" in ch06.check_3(2 * ch06._ease_half_width()).message
