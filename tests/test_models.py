@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.metrics.pairwise import cosine_similarity
 
 from recsys_tutorial.data import make_synthetic
-from recsys_tutorial.models import EASE, ItemKNN, NotFittedError, Oracle, Popularity
+from recsys_tutorial.models import ALS, EASE, ItemKNN, MatrixFactorization, NotFittedError, Oracle, Popularity, TwoTower
 from recsys_tutorial.models.base import interaction_matrix
 
 
@@ -18,7 +18,8 @@ def checkerboard(n_users=40, n_items=20, holdout=True):
         mine = [i for i in range(n_items) if i % 2 == user % 2]
         missing = mine[user // 2 % len(mine)] if holdout else None
         rows += [(user, item) for item in mine if item != missing]
-    return pd.DataFrame(rows, columns=["user_id", "item_id"])
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id"])
+    return frame.assign(rating=np.where(frame["item_id"] % 4 < 2, 5.0, 1.0))  # for the MSE model
 
 
 _ORACLE_WORLD = make_synthetic(n_users=60, n_items=30, n_interactions=600, n_categories=3, random_state=3)
@@ -27,9 +28,14 @@ MODELS = {
     "Popularity": lambda: Popularity(),
     "ItemKNN": lambda: ItemKNN(n_neighbors=10, shrink=0.0),
     "EASE": lambda: EASE(reg=10.0),
+    "MF-BPR": lambda: MatrixFactorization(loss="bpr", n_factors=8, n_epochs=60, batch_size=64, learning_rate=0.05, reg=1e-3),
+    "MF-MSE": lambda: MatrixFactorization(loss="mse", n_factors=8, n_epochs=20, batch_size=64),
+    "ALS": lambda: ALS(n_factors=8, n_epochs=10, alpha=5.0),
+    "TwoTower": lambda: TwoTower(n_factors=8, hidden=16, n_epochs=40, batch_size=64, learning_rate=0.02),
 }
 ALL_MODELS = {**MODELS, "Oracle": lambda: Oracle(_ORACLE_WORLD.truth)}
-PERSONALISED = ["ItemKNN", "EASE"]
+PERSONALISED = ["ItemKNN", "EASE", "MF-BPR", "ALS", "TwoTower"]
+EMBEDDING_MODELS = ["MF-BPR", "MF-MSE", "ALS", "TwoTower"]
 
 
 def _train_for(name):
@@ -63,7 +69,7 @@ def test_vectorised_recommend_matches_the_slow_reference(name):
         fast_items, fast_scores = model.recommend(users, k=7, exclude_seen=exclude)
         slow_items, slow_scores = model._recommend_loop(users, k=7, exclude_seen=exclude)
         np.testing.assert_array_equal(fast_items, slow_items)
-        np.testing.assert_allclose(fast_scores, slow_scores, rtol=1e-6)
+        np.testing.assert_allclose(fast_scores, slow_scores, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", PERSONALISED)
@@ -86,6 +92,8 @@ def test_bad_input_names_the_problem(name):
         model.fit(checkerboard().drop(columns="item_id"))
     with pytest.raises(ValueError, match="must be >= 0"):
         model.fit(checkerboard().assign(user_id=-1))
+    with pytest.raises(ValueError, match="must hold integers"):
+        model.fit(checkerboard().assign(item_id=0.5))
     model.fit(checkerboard())
     for bad_k in (0, -3, 21, 2.5):
         with pytest.raises(ValueError, match="k must be an integer"):
@@ -149,3 +157,111 @@ def test_oracle_recommends_by_the_truth():
     np.testing.assert_allclose(model.score_items([0, 1]), scores, rtol=1e-6)
     with pytest.raises(ValueError, match="only synthetic worlds"):
         Oracle(None).fit(world.interactions)
+
+
+@pytest.mark.parametrize("name", EMBEDDING_MODELS)
+def test_embedding_models_are_reproducible_and_export_float32(name, tmp_path):
+    train = checkerboard()
+    a = MODELS[name]().fit(train)
+    b = MODELS[name]().fit(train)
+    np.testing.assert_array_equal(a.item_embeddings(), b.item_embeddings())
+    assert a.user_embeddings().dtype == a.item_embeddings().dtype == np.float32
+    assert a.user_embeddings().shape[0] == 40 and a.item_embeddings().shape[0] == 20
+    assert len(a.loss_history_) > 0
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_save_and_load_round_trip_to_identical_recommendations(name, tmp_path):
+    model = MODELS[name]().fit(checkerboard())
+    path = tmp_path / f"{name}.model"
+    model.save(path)
+    loaded = type(model).load(path)
+    users = np.arange(0, 45)
+    for a, b in zip(model.recommend(users, k=5), loaded.recommend(users, k=5)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="not a"):
+        (EASE if name != "EASE" else Popularity).load(path)
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (MatrixFactorization(n_factors=0), "n_factors must be a positive integer"),
+        (MatrixFactorization(loss="hinge"), "loss must be 'bpr' or 'mse'"),
+        (MatrixFactorization(learning_rate=-1.0), "learning_rate must be a positive number"),
+        (ALS(n_factors=-4), "n_factors must be a positive integer"),
+        (ALS(alpha=-1.0), "alpha must be >= 0"),
+        (TwoTower(n_factors=0), "n_factors must be a positive integer"),
+        (TwoTower(temperature=0.0), "temperature must be a positive number"),
+        (ItemKNN(n_neighbors=0), "n_neighbors must be a positive integer"),
+        (EASE(reg=0.0), "reg must be > 0"),
+    ],
+)
+def test_bad_hyperparameters_are_named(model, message):
+    with pytest.raises(ValueError, match=message):
+        model.fit(checkerboard())
+
+
+def test_mse_needs_ratings_and_two_tower_checks_its_side_features():
+    with pytest.raises(ValueError, match="needs a 'rating' column"):
+        MatrixFactorization(loss="mse").fit(checkerboard().drop(columns="rating"))
+    with pytest.raises(ValueError, match="item_features has 3 rows"):
+        TwoTower().fit(checkerboard(), item_features=pd.DataFrame({"category": ["a", "b", "c"]}))
+    items = pd.DataFrame({"category": [None] + ["a"] * 19})
+    with pytest.raises(ValueError, match="missing values"):
+        TwoTower().fit(checkerboard(), item_features=items)
+
+
+def test_two_tower_uses_side_features_and_stays_unit_norm():
+    items = pd.DataFrame({"parity": [i % 2 for i in range(20)]})
+    model = TwoTower(n_factors=8, hidden=16, n_epochs=30, batch_size=64, learn_temperature=True).fit(
+        checkerboard(), item_features=items
+    )
+    np.testing.assert_allclose(np.linalg.norm(model.item_embeddings(), axis=1), 1.0, rtol=1e-5)
+    assert model.temperature_ > 0 and model.temperature_ != 0.1  # learnt, still positive
+
+
+def test_mse_model_learns_ratings():
+    model = MODELS["MF-MSE"]().fit(checkerboard())
+    train = checkerboard()
+    predicted = model.predict_rating(train["user_id"], train["item_id"])
+    assert np.sqrt(np.mean((predicted - train["rating"]) ** 2)) < 0.5  # ratings are 1 or 5
+
+
+def test_als_objective_decreases_and_matches_a_dense_computation():
+    from recsys_tutorial.models.als import _objective
+    import scipy.sparse as sp
+
+    model = ALS(n_factors=4, n_epochs=8, alpha=3.0).fit(checkerboard())
+    assert all(b <= a + 1e-9 for a, b in zip(model.loss_history_, model.loss_history_[1:]))
+    X = interaction_matrix(checkerboard())
+    C = X.copy()
+    C.data = 1 + 3.0 * C.data
+    dense_c = 1 + 3.0 * X.toarray()
+    prediction = model.user_factors_ @ model.item_factors_.T
+    reference = (dense_c * (X.toarray() - prediction) ** 2).sum() + 0.01 * (
+        (model.user_factors_**2).sum() + (model.item_factors_**2).sum()
+    )
+    assert _objective(sp.csr_matrix(C), model.user_factors_, model.item_factors_, 0.01) == pytest.approx(
+        reference / X.shape[0] / X.shape[1], rel=1e-4
+    )
+
+
+def test_als_conjugate_gradient_converges_to_the_exact_solve():
+    """With enough CG steps, one half-step equals the closed-form per-user solve."""
+    from recsys_tutorial.models.als import _conjugate_gradient
+
+    rng = np.random.default_rng(0)
+    X = interaction_matrix(checkerboard())
+    C = X.copy()
+    C.data = 1 + 4.0 * C.data
+    Y = rng.standard_normal((20, 5)).astype(np.float32)
+    start = np.zeros((40, 5), dtype=np.float32)
+    solved = _conjugate_gradient(C.tocsr(), start, Y, reg=0.1, steps=25)
+    for user in (0, 7, 39):
+        c = C[user].toarray().ravel()
+        c_full = np.where(c > 0, c, 1.0)
+        p = (c > 0).astype(float)
+        A = Y.T @ (c_full[:, None] * Y) + 0.1 * np.eye(5)
+        exact = np.linalg.solve(A, Y.T @ (c_full * p))
+        np.testing.assert_allclose(solved[user], exact, rtol=1e-3, atol=1e-4)

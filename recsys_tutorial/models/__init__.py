@@ -1,9 +1,22 @@
 """Retrieval models: every one follows the recommender protocol of `recsys_tutorial.models.base`."""
 
+from .als import ALS
 from .base import NotFittedError, Recommender
 from .ease import EASE
 from .item_knn import ItemKNN
+from .matrix_factorization import MatrixFactorization
 from .oracle import Oracle
 from .popularity import Popularity
+from .two_tower import TwoTower
 
-__all__ = ["Recommender", "NotFittedError", "Popularity", "ItemKNN", "EASE", "Oracle"]
+__all__ = [
+    "Recommender",
+    "NotFittedError",
+    "Popularity",
+    "ItemKNN",
+    "EASE",
+    "MatrixFactorization",
+    "ALS",
+    "TwoTower",
+    "Oracle",
+]

@@ -17,12 +17,22 @@ A subclass implements ``_fit(X)`` (X the binary user × item training matrix) an
 from __future__ import annotations
 
 import logging
+import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Recommender", "NotFittedError", "check_interactions_frame", "interaction_matrix", "top_k"]
+__all__ = [
+    "Recommender",
+    "EmbeddingMixin",
+    "NotFittedError",
+    "check_interactions_frame",
+    "check_positive",
+    "interaction_matrix",
+    "top_k",
+]
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +151,48 @@ class Recommender:
         known[known] = np.diff(self.seen_.indptr)[users[known]] > 0
         return known
 
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` (a pickle: load only files you trust)."""
+        self._check_fitted()
+        with open(Path(path), "wb") as handle:
+            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by `save`; it must be an instance of this class."""
+        with open(Path(path), "rb") as handle:
+            model = pickle.load(handle)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path}: holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_"))
         return f"{type(self).__name__}({params})"
+
+
+class EmbeddingMixin:
+    """For models that score by dot products of learnt vectors: export them (for ANN search)."""
+
+    def user_embeddings(self) -> np.ndarray:
+        """One float32 vector per user id seen in training, shape (n_users, d)."""
+        self._check_fitted()
+        return np.ascontiguousarray(self.user_factors_, dtype=np.float32)
+
+    def item_embeddings(self) -> np.ndarray:
+        """One float32 vector per item id, shape (n_items, d)."""
+        self._check_fitted()
+        return np.ascontiguousarray(self.item_factors_, dtype=np.float32)
+
+
+def check_positive(model, *names: str, integer: bool = False) -> None:
+    """Raise ``ValueError`` naming the first hyperparameter that is not a positive (integer) number."""
+    for name in names:
+        value = getattr(model, name)
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) if integer else isinstance(value, (int, float, np.number))
+        if not ok or not value > 0:
+            kind = "a positive integer" if integer else "a positive number"
+            raise ValueError(f"{type(model).__name__}: {name} must be {kind}, got {value!r}")
 
 
 def check_interactions_frame(interactions, caller: str) -> None:
