@@ -71,7 +71,9 @@ def relevance_matrix(test: pd.DataFrame, n_users: int, n_items: int, grade: str 
         if np.isnan(values).any() or (values < 0).any():
             raise ValueError(f"relevance_matrix: column '{grade}' must be non-negative without NaN")
     frame = pd.DataFrame({"u": users, "i": items, "v": values}).groupby(["u", "i"], as_index=False)["v"].max()
-    return sp.csr_matrix((frame["v"].to_numpy(), (frame["u"], frame["i"])), shape=(n_users, n_items))
+    relevant = sp.csr_matrix((frame["v"].to_numpy(), (frame["u"], frame["i"])), shape=(n_users, n_items))
+    relevant.eliminate_zeros()  # a grade of 0 means "not relevant"
+    return relevant
 
 
 def hits(recommended, relevant: sp.csr_matrix) -> np.ndarray:
@@ -232,7 +234,7 @@ def evaluate(
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"evaluate: k must be a positive integer, got {k!r}")
     n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
-    n_items = int(max(train["item_id"].max(), test["item_id"].max())) + 1
+    n_items = int(max(train["item_id"].max(), test["item_id"].max(), getattr(model, "n_items_", 0) - 1)) + 1
     relevant = relevance_matrix(test, n_users, n_items, grade=grade)
     seen = interaction_matrix(train, shape=(n_users, n_items))
     if exclude_seen:
@@ -273,7 +275,8 @@ def sampled_evaluate(
 
     The protocol of many papers, criticised by Krichene & Rendle (KDD 2020): for every (user,
     test item) pair, draw ``n_negatives`` items uniformly from those the user never interacted
-    with, and rank the test item among them. Shown in chapter 6 to compare with full ranking.
+    with, and rank the test item among them; ties are broken at random (in expectation). Shown
+    in chapter 6 to compare with full ranking.
     """
     rng = np.random.default_rng(random_state)
     n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
@@ -290,21 +293,30 @@ def sampled_evaluate(
             break
         negatives[bad] = rng.integers(0, n_items, size=int(bad.sum()))
     candidates = np.concatenate([targets[:, None], negatives], axis=1)  # target in column 0
-    ranks = np.empty(len(users))
+    above = np.empty(len(users), dtype=np.int64)
+    tied = np.empty(len(users), dtype=np.int64)
     for start in range(0, len(users), 2048):
         sl = slice(start, start + 2048)
         scores = model.score_items(users[sl])
         cand_scores = np.take_along_axis(scores, candidates[sl], axis=1)
-        # rank of the target: 1 + negatives scoring strictly higher (ties resolved in its favour)
-        ranks[sl] = 1 + (cand_scores[:, 1:] > cand_scores[:, :1]).sum(axis=1)
-    in_top = ranks <= k
-    return pd.Series(
-        {
-            f"hit_rate@{k}": in_top.mean(),
-            f"ndcg@{k}": np.where(in_top, 1.0 / np.log2(ranks + 1), 0.0).mean(),
-            "pairs": len(users),
-        }
-    )
+        above[sl] = (cand_scores[:, 1:] > cand_scores[:, :1]).sum(axis=1)
+        tied[sl] = (cand_scores[:, 1:] == cand_scores[:, :1]).sum(axis=1)
+    hit, gain = _expected_top_k(above, tied, k)
+    return pd.Series({f"hit_rate@{k}": hit.mean(), f"ndcg@{k}": gain.mean(), "pairs": len(users)})
+
+
+def _expected_top_k(above: np.ndarray, tied: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Expected hit@k and DCG@k of a target with ``above`` items scored higher and ``tied`` equal.
+
+    Ties are broken at random: the target's rank is uniform on above + 1 .. above + tied + 1.
+    Counting ties in the target's favour instead would flatter models that give many items the
+    same score (a truncated neighbourhood scores most items exactly 0).
+    """
+    ranks = np.arange(1, k + 1)[None, :]  # (1, k)
+    possible = (ranks >= above[:, None] + 1) & (ranks <= above[:, None] + tied[:, None] + 1)  # (n, k)
+    hit = possible.sum(axis=1) / (tied + 1)
+    gain = (possible / np.log2(ranks + 1)).sum(axis=1) / (tied + 1)
+    return hit, gain
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,13 @@ Defined values where there is no evidence (never NaN):
   gets the global conversion rate, and one purchase out of one view does not claim 100 %;
 * ``days_since_last_event`` of a user or item with no history is the length of the history
   before ``as_of`` (it has been silent at least that long); ``tenure_days`` is 0;
-* ``age_days`` of an item not yet released at ``as_of`` is 0, flagged by ``is_released = 0``.
+* ``age_days`` of an item not yet released at ``as_of`` is 0, flagged by ``is_released = 0``;
+* ``mean_rating`` is smoothed towards the global mean rating, or towards 3 (the middle of the
+  1–5 scale) when no rating at all exists before ``as_of``.
+
+The number of rows is the only thing taken from the whole log (one past the largest id) unless
+``n_users`` / ``items`` fix it; pass them, as the book does, to make even the shape independent
+of the future.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ __all__ = [
 ]
 
 _FUNNEL = ("view", "click", "add_to_cart", "purchase")
+_RATING_MIDPOINT = 3.0  # the prior mean rating when no rating exists before as_of (1–5 scale)
 _DAY = pd.Timedelta(days=1)
 
 
@@ -230,6 +237,8 @@ def _history_days(interactions: pd.DataFrame, as_of: pd.Timestamp) -> float:
 
 def _activity_block(history, key, size, as_of, history_days, prior_strength) -> pd.DataFrame:
     """Counts, recency and smoothed rates shared by user and item features."""
+    if not (np.isfinite(prior_strength) and prior_strength > 0):
+        raise ValueError(f"prior_strength must be a finite number > 0 (pseudo-observations), got {prior_strength!r}")
     ids = history[key].to_numpy()
     events = history["event_type"].astype(str).to_numpy()
     frame = pd.DataFrame(index=pd.RangeIndex(size))
@@ -252,7 +261,7 @@ def _activity_block(history, key, size, as_of, history_days, prior_strength) -> 
     global_conversion = purchases.sum() / total_views if total_views else 0.0
     frame["click_through_rate"] = (clicks + prior_strength * global_ctr) / (views + prior_strength)
     frame["conversion_rate"] = (purchases + prior_strength * global_conversion) / (views + prior_strength)
-    global_rating = ratings[rated].mean() if rated.any() else 0.0
+    global_rating = ratings[rated].mean() if rated.any() else _RATING_MIDPOINT
     rating_sums = np.bincount(ids[rated], weights=ratings[rated], minlength=size)
     frame["mean_rating"] = (rating_sums + prior_strength * global_rating) / (frame["n_ratings"] + prior_strength)
     frame["has_history"] = has_history.astype(np.int64)

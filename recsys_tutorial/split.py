@@ -73,7 +73,8 @@ def temporal_split(
 def per_user_temporal_split(
     interactions: pd.DataFrame, test_fraction: float = 0.2, min_test: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each user's latest events go to test: ``max(min_test, round(test_fraction · n_u))`` of them.
+    """Each user's latest events go to test: ``round(test_fraction · n_u)`` of them, clipped to
+    ``min_test .. n_u − 1``.
 
     A user keeps at least one event in train: users with ``n_u <= min_test`` events stay wholly
     in train. Ties in time are broken by the input order, so no test event of a user precedes a
@@ -84,8 +85,9 @@ def per_user_temporal_split(
     if not isinstance(min_test, (int, np.integer)) or min_test < 1:
         raise ValueError(f"per_user_temporal_split: min_test must be an integer >= 1, got {min_test!r}")
     rank_from_end, n_events = _rank_from_end(interactions)
-    n_test = np.maximum(min_test, np.round(test_fraction * n_events)).astype(np.int64)
-    n_test = np.where(n_events > n_test, n_test, 0)  # keep a user's only events in train
+    n_test = np.round(test_fraction * n_events).astype(np.int64)
+    # At least min_test, and always one event left in train; users with too few events stay in train.
+    n_test = np.where(n_events > min_test, np.clip(n_test, min_test, n_events - 1), 0)
     in_test = rank_from_end < n_test
     return interactions[~in_test], interactions[in_test]
 

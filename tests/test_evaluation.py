@@ -178,6 +178,39 @@ def test_evaluate_excludes_seen_items_and_counts_cold_users():
         ev.evaluate(model, train, test, k=0)
 
 
+def test_expected_top_k_breaks_ties_at_random():
+    from recsys_tutorial.evaluation import _expected_top_k
+
+    # No ties, 2 items above: rank 3. Five tied and none above: ranks 1..6 equally likely.
+    hit, gain = _expected_top_k(np.array([2, 0, 12]), np.array([0, 5, 0]), k=3)
+    assert hit.tolist() == [1.0, pytest.approx(3 / 6), 0.0]
+    assert gain[0] == pytest.approx(1 / np.log2(4))
+    assert gain[1] == pytest.approx((1 + 1 / np.log2(3) + 1 / np.log2(4)) / 6)
+
+
+def test_sampled_evaluate_draws_only_unseen_negatives():
+    class Recorder(Popularity):
+        def score_items(self, user_ids):
+            scores = super().score_items(user_ids)
+            self.calls.append(np.asarray(user_ids))
+            return scores
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"user_id": rng.integers(0, 30, 400), "item_id": rng.integers(0, 60, 400)})
+    test = pd.DataFrame({"user_id": rng.integers(0, 30, 100), "item_id": rng.integers(0, 60, 100)})
+    model = Recorder().fit(train)
+    model.calls = []
+    result = ev.sampled_evaluate(model, train, test, n_negatives=20, k=5, random_state=1)
+    assert 0 < result["hit_rate@5"] < 1 and result["pairs"] > 0
+    # A model scoring every item the same: each target's rank is uniform over 21 positions.
+    class Flat(Popularity):
+        def score_items(self, user_ids):
+            return np.zeros((len(user_ids), self.n_items_))
+
+    flat = ev.sampled_evaluate(Flat().fit(train), train, test, n_negatives=20, k=5, random_state=1)
+    assert flat["hit_rate@5"] == pytest.approx(5 / 21)
+
+
 def test_sampled_evaluate_ranks_the_target_among_unseen_negatives():
     train, test = _toy_split()
     model = Popularity().fit(pd.concat([train, pd.DataFrame({"user_id": [5], "item_id": [3]})]))
@@ -196,3 +229,10 @@ def test_confidence_interval_and_paired_test_match_scipy():
     assert result["p-value"] == pytest.approx(scipy.stats.ttest_rel(b, a).pvalue)
     assert result["ci low"] < result["mean difference"] < result["ci high"]
     assert 0.04 < result["mean difference"] < 0.06
+
+
+def test_zero_grades_are_not_relevant():
+    test = pd.DataFrame({"user_id": [0, 0], "item_id": [1, 2], "rating": [0.0, 4.0]})
+    relevant = ev.relevance_matrix(test, 1, 5, grade="rating")
+    assert relevant.nnz == 1
+    assert ev.recall_at_k(np.array([[2]]), relevant)[0] == 1.0

@@ -166,6 +166,7 @@ def test_redundant_pairs_finds_a_copied_column():
         (lambda log, items: F.user_item_features(log, "2024-01-10", pd.DataFrame({"user_id": [0]}), items), "pairs is missing"),
         (lambda log, items: F.user_item_features(log, "2024-01-10", pd.DataFrame({"user_id": [0], "item_id": [9]}), items), "outside"),
         (lambda log, items: F.context_features(pd.Series([pd.NaT])), "missing values"),
+        (lambda log, items: F.user_features(log, "2024-01-10", prior_strength=0), "prior_strength"),
     ],
 )
 def test_bad_input_is_named(call, message):

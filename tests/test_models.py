@@ -64,7 +64,7 @@ def test_contract_shapes_exclusion_and_fallback(name):
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_vectorised_recommend_matches_the_slow_reference(name):
     model = ALL_MODELS[name]().fit(_train_for(name))
-    users = np.arange(0, 30)
+    users = np.r_[np.arange(0, 30), [5_000, 70]]  # with unknown users (the fallback path)
     for exclude in (True, False):
         fast_items, fast_scores = model.recommend(users, k=7, exclude_seen=exclude)
         slow_items, slow_scores = model._recommend_loop(users, k=7, exclude_seen=exclude)
@@ -142,11 +142,31 @@ def test_item_knn_matches_sklearn_cosine_without_shrink_or_truncation():
 
 def test_item_knn_keeps_n_neighbors_per_item_and_shrink_damps_rare_pairs():
     world = make_synthetic(n_users=300, n_items=60, n_interactions=3_000, n_categories=3, random_state=5)
-    model = ItemKNN(n_neighbors=5, shrink=0.0).fit(world.interactions)
+    model = ItemKNN(n_neighbors=5, shrink=0.0, batch_size=7).fit(world.interactions)
     assert (np.diff(model.similarity_.indptr) <= 5).all()
+    full = ItemKNN(n_neighbors=59, shrink=0.0).fit(world.interactions).similarity_.toarray()
+    kept = model.similarity_.toarray()
+    for item in range(60):  # the kept neighbours are the most similar ones
+        if kept[item].any():
+            assert kept[item][kept[item] > 0].min() >= np.sort(full[item])[-5] - 1e-12
     shrunk = ItemKNN(n_neighbors=59, shrink=20.0).fit(world.interactions).similarity_.toarray()
     plain = ItemKNN(n_neighbors=59, shrink=0.0).fit(world.interactions).similarity_.toarray()
     assert (shrunk <= plain + 1e-12).all() and (shrunk < plain).any()
+
+
+def test_short_lists_pad_in_the_slow_reference_too():
+    train = pd.DataFrame({"user_id": [0, 0, 0, 1], "item_id": [0, 1, 2, 3]})
+    model = EASE(reg=1.0).fit(train)
+    np.testing.assert_array_equal(model.recommend([0], k=4)[0], model._recommend_loop([0], k=4)[0])
+
+
+def test_oracle_knows_users_without_training_history():
+    world = _ORACLE_WORLD
+    train = world.interactions[world.interactions["user_id"] < 30]
+    model = Oracle(world.truth).fit(train)
+    items, _ = model.recommend([45], k=3)  # no training events, but the oracle knows the tastes
+    expected = np.argsort(-world.truth.scores([45])[0], kind="stable")[:3]
+    np.testing.assert_array_equal(items[0], expected)
 
 
 def test_oracle_recommends_by_the_truth():

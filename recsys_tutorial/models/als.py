@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .base import EmbeddingMixin, Recommender, check_interactions_frame, check_positive
 

@@ -22,7 +22,7 @@ import logging
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .base import EmbeddingMixin, Recommender, check_interactions_frame, check_positive
 

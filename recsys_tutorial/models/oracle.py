@@ -32,13 +32,16 @@ class Oracle(Recommender):
     def _matrix_shape(self, interactions):
         if self.truth is None:
             raise ValueError("Oracle: truth is None; only synthetic worlds have one")
-        n_items = len(self.truth.item_popularity)  # the oracle knows every item, seen or not
-        if interactions["item_id"].max() >= n_items:
-            raise ValueError(f"Oracle: item ids must be < {n_items}, the size of the world")
-        return int(interactions["user_id"].max()) + 1, n_items
+        n_users, n_items = len(self.truth.category_taste), len(self.truth.item_popularity)
+        if interactions["item_id"].max() >= n_items or interactions["user_id"].max() >= n_users:
+            raise ValueError(f"Oracle: ids must be below the world's size ({n_users} users, {n_items} items)")
+        return n_users, n_items  # the oracle knows every user and item, seen in training or not
 
     def _fit(self, X) -> None:
         pass  # nothing to learn: the truth is given
+
+    def _is_known(self, users: np.ndarray) -> np.ndarray:
+        return users < self.n_users_  # no cold start for the oracle: it knows every user's tastes
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.truth.scores(users, at=self.at).astype(np.float64)

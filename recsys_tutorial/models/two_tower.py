@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .base import EmbeddingMixin, Recommender, check_positive
 
