@@ -86,3 +86,36 @@ def test_ch06_checks():
     assert "101" in ch06.check_2(0.1).message
     assert ch06.check_3(ch06._ease_half_width()).passed
     assert "full width" in ch06.check_3(2 * ch06._ease_half_width()).message
+
+
+def test_ch04_checks():
+    from recsys_tutorial.exercises import ch04
+
+    train, test = ch04._movielens_split()
+    mu = train["rating"].mean()
+    bias = (train["rating"] - mu).groupby(train["item_id"]).mean()
+    rmse = float(np.sqrt(np.mean((test["rating"] - (mu + test["item_id"].map(bias).fillna(0.0))) ** 2)))
+    assert ch04.check_1(rmse).passed
+    assert "square root" in ch04.check_1(rmse**2).message
+    assert "item 0 is always" in ch04.check_2(0).message
+    scores = ch04._validation_scores()
+    assert ch04.check_3(max(scores, key=scores.get)).passed
+    assert "choose among" in ch04.check_3(7).message
+
+
+def test_ch11_checks():
+    import math
+
+    from recsys_tutorial import experiments
+    from recsys_tutorial.exercises import ch11
+
+    exact = experiments.sample_size_proportions(0.10, 0.10)
+    assert ch11.check_1(math.ceil(exact)).passed
+    assert "round *up*" in ch11.check_1(math.floor(exact)).message
+    assert "per arm" in ch11.check_1(2 * math.ceil(exact)).message
+    assert ch11.check_2({0, 1}).passed
+    assert "Bonferroni" in ch11.check_2({0}).message
+    assert "uncorrected" in ch11.check_2({0, 1, 2, 3}).message
+    p = experiments.srm_test(50_700, 49_300)["p_value"]
+    assert ch11.check_3(p).passed
+    assert "one-sided" in ch11.check_3(p / 2).message

@@ -1,0 +1,402 @@
+"""A/B testing with statistical rigour: tests, power, sample-ratio checks, sequential testing,
+multiple testing and CUPED.
+
+The formulas, for conversion rates p̂_a = c_a / n_a and p̂_b = c_b / n_b:
+
+* z-test (pooled):  z = (p̂_b − p̂_a) / √(p̂ (1 − p̂)(1/n_a + 1/n_b)),  p̂ = (c_a + c_b)/(n_a + n_b)
+* absolute lift Δ = p̂_b − p̂_a, Wald interval  Δ ± z_(1−α/2) √(p̂_a(1−p̂_a)/n_a + p̂_b(1−p̂_b)/n_b)
+* relative lift r = p̂_b / p̂_a − 1, delta-method interval
+      r ± z_(1−α/2) √( Var(p̂_b)/p̂_a² + p̂_b² Var(p̂_a)/p̂_a⁴ )
+* power: with Cohen's h = 2 asin √p_b − 2 asin √p_a and n_eff = n_a n_b / (n_a + n_b),
+      power = Φ(h √n_eff − z_(1−α/2)) + Φ(−h √n_eff − z_(1−α/2))
+  (statsmodels' ``NormalIndPower`` with ``proportion_effectsize``; the tests check they agree)
+* mSPRT (Johari et al., 2017): with θ̂_n the difference of means after n users per arm, σ² the
+  variance of one user-pair difference and a N(0, τ²) mixture over the effect,
+      Λ_n = √(σ² / (σ² + n τ²)) · exp( n² τ² θ̂_n² / (2 σ² (σ² + n τ²)) ),
+  and the always-valid p-value p_n = min(p_(n−1), 1 / Λ_n) may be checked after every batch.
+* CUPED (Deng et al., 2013):  Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
+  Var(Y') = (1 − ρ²) Var(Y) for ρ the correlation of the metric with its pre-period covariate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.optimize
+import scipy.stats
+
+__all__ = [
+    "ProportionTest",
+    "MeanTest",
+    "two_proportion_ztest",
+    "welch_ttest",
+    "bootstrap_ci",
+    "power_proportions",
+    "sample_size_proportions",
+    "minimum_detectable_effect",
+    "srm_test",
+    "msprt_pvalues",
+    "bonferroni",
+    "holm",
+    "benjamini_hochberg",
+    "cuped",
+    "simulate_exposure_clicks",
+]
+
+
+@dataclass(frozen=True)
+class ProportionTest:
+    """Result of a two-proportion test (B against A)."""
+
+    rate_a: float
+    rate_b: float
+    absolute_lift: float
+    absolute_ci: tuple[float, float]
+    relative_lift: float
+    relative_ci: tuple[float, float]
+    z: float
+    p_value: float
+    alpha: float
+    significant: bool
+
+    def to_series(self) -> pd.Series:
+        return pd.Series(asdict(self))
+
+
+@dataclass(frozen=True)
+class MeanTest:
+    """Result of Welch's t-test (B against A)."""
+
+    mean_a: float
+    mean_b: float
+    difference: float
+    ci: tuple[float, float]
+    t: float
+    df: float
+    p_value: float
+    alpha: float
+    significant: bool
+
+    def to_series(self) -> pd.Series:
+        return pd.Series(asdict(self))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixed-horizon tests
+
+
+def two_proportion_ztest(conversions_a, n_a, conversions_b, n_b, alpha: float = 0.05) -> ProportionTest:
+    """Two-sided z-test of conversion rates, with intervals for the absolute and relative lift.
+
+    Examples
+    --------
+    >>> result = two_proportion_ztest(500, 10_000, 580, 10_000)
+    >>> round(result.p_value, 4), result.significant
+    (0.0123, True)
+    """
+    _check_alpha(alpha)
+    for c, n, arm in ((conversions_a, n_a, "A"), (conversions_b, n_b, "B")):
+        _check_counts(c, n, arm)
+    p_a, p_b = conversions_a / n_a, conversions_b / n_b
+    if p_a == 0:
+        raise ValueError("two_proportion_ztest: arm A has no conversions; the relative lift is undefined")
+    pooled = (conversions_a + conversions_b) / (n_a + n_b)
+    se_pooled = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    z = (p_b - p_a) / se_pooled if se_pooled > 0 else 0.0
+    p_value = float(2 * scipy.stats.norm.sf(abs(z)))
+    crit = scipy.stats.norm.isf(alpha / 2)
+    var_a, var_b = p_a * (1 - p_a) / n_a, p_b * (1 - p_b) / n_b
+    diff = p_b - p_a
+    half = crit * np.sqrt(var_a + var_b)
+    relative = p_b / p_a - 1
+    rel_half = crit * np.sqrt(var_b / p_a**2 + p_b**2 * var_a / p_a**4)  # delta method
+    return ProportionTest(
+        rate_a=p_a, rate_b=p_b, absolute_lift=diff, absolute_ci=(float(diff - half), float(diff + half)),
+        relative_lift=relative, relative_ci=(float(relative - rel_half), float(relative + rel_half)),
+        z=float(z), p_value=p_value, alpha=alpha, significant=p_value < alpha,
+    )  # fmt: skip
+
+
+def welch_ttest(values_a, values_b, alpha: float = 0.05) -> MeanTest:
+    """Welch's t-test for a continuous metric (revenue per user, say), unequal variances allowed."""
+    _check_alpha(alpha)
+    a, b = _as_sample(values_a, "A"), _as_sample(values_b, "B")
+    var_a, var_b = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = np.sqrt(var_a + var_b)
+    df = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))  # Welch–Satterthwaite
+    diff = b.mean() - a.mean()
+    t = diff / se
+    p_value = float(2 * scipy.stats.t.sf(abs(t), df))
+    half = scipy.stats.t.isf(alpha / 2, df) * se
+    return MeanTest(
+        mean_a=float(a.mean()), mean_b=float(b.mean()), difference=float(diff), ci=(float(diff - half), float(diff + half)),
+        t=float(t), df=float(df), p_value=p_value, alpha=alpha, significant=p_value < alpha,
+    )  # fmt: skip
+
+
+def bootstrap_ci(values_a, values_b=None, statistic=np.mean, n_bootstrap: int = 2000, alpha: float = 0.05, random_state=0):
+    """Percentile bootstrap interval of ``statistic(a)``, or of ``statistic(b) − statistic(a)``.
+
+    Resamples each arm independently (users are the unit of randomisation). Returns
+    ``(estimate, low, high)``. Use it for metrics without a formula (medians, ratios).
+    """
+    _check_alpha(alpha)
+    rng = np.random.default_rng(random_state)
+    a = _as_sample(values_a, "A")
+
+    def draw(x):
+        return np.array([statistic(x[rng.integers(0, len(x), len(x))]) for _ in range(n_bootstrap)])
+
+    if values_b is None:
+        estimate, boots = statistic(a), draw(a)
+    else:
+        b = _as_sample(values_b, "B")
+        estimate = statistic(b) - statistic(a)
+        boots_a = draw(a)
+        boots = draw(b) - boots_a
+    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    return float(estimate), float(low), float(high)
+
+
+# ---------------------------------------------------------------------------------------------
+# Power
+
+
+def power_proportions(baseline_rate, treatment_rate, n_per_group, alpha: float = 0.05, ratio: float = 1.0) -> float:
+    """Power of the two-sided two-proportion test (arcsine effect size; see the module docstring).
+
+    ``n_per_group`` is the size of arm A; arm B has ``ratio`` times as many users.
+    """
+    _check_alpha(alpha)
+    _check_rate(baseline_rate, "baseline_rate")
+    _check_rate(treatment_rate, "treatment_rate")
+    h = 2 * np.arcsin(np.sqrt(treatment_rate)) - 2 * np.arcsin(np.sqrt(baseline_rate))  # Cohen's h
+    n_eff = n_per_group * ratio / (1 + ratio)  # 1 / (1/n_a + 1/n_b)
+    crit = scipy.stats.norm.isf(alpha / 2)
+    return float(scipy.stats.norm.sf(crit - h * np.sqrt(n_eff)) + scipy.stats.norm.cdf(-crit - h * np.sqrt(n_eff)))
+
+
+def sample_size_proportions(
+    baseline_rate, mde, alpha: float = 0.05, power: float = 0.8, relative: bool = True, ratio: float = 1.0
+) -> float:
+    """Users needed in arm A to detect a lift of ``mde`` with the given power (arm B: ``ratio`` × that).
+
+    ``mde`` is relative (0.05 = +5 % of the baseline) unless ``relative=False`` (then in rate
+    points). Returns the exact solution; round it up to plan (``math.ceil``).
+
+    Examples
+    --------
+    >>> round(sample_size_proportions(0.05, 0.10))  # 5 % baseline, +10 % relative
+    31217
+    """
+    _check_alpha(alpha)
+    _check_rate(baseline_rate, "baseline_rate")
+    if not 0 < power < 1:
+        raise ValueError(f"sample_size_proportions: power must lie in (0, 1), got {power!r}")
+    treatment = baseline_rate * (1 + mde) if relative else baseline_rate + mde
+    if not mde > 0 or not 0 < treatment < 1:
+        raise ValueError(f"sample_size_proportions: mde must be > 0 and keep the treatment rate in (0, 1), got {mde!r}")
+    return float(
+        scipy.optimize.brentq(
+            lambda n: power_proportions(baseline_rate, treatment, n, alpha, ratio) - power, 1e-6, 1e12, xtol=1e-10, rtol=1e-14
+        )
+    )
+
+
+def minimum_detectable_effect(
+    baseline_rate, n_per_group, alpha: float = 0.05, power: float = 0.8, relative: bool = True, ratio: float = 1.0
+) -> float:
+    """The smallest lift (relative by default) that ``n_per_group`` users detect with the given power."""
+    _check_alpha(alpha)
+    _check_rate(baseline_rate, "baseline_rate")
+    if not n_per_group > 0:
+        raise ValueError(f"minimum_detectable_effect: n_per_group must be > 0, got {n_per_group!r}")
+    top = 1 - 1e-12
+    if power_proportions(baseline_rate, top, n_per_group, alpha, ratio) < power:
+        raise ValueError("minimum_detectable_effect: no lift reaches that power with so few users")
+    treatment = scipy.optimize.brentq(
+        lambda p: power_proportions(baseline_rate, p, n_per_group, alpha, ratio) - power, baseline_rate, top, xtol=1e-14
+    )
+    return float(treatment / baseline_rate - 1 if relative else treatment - baseline_rate)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks and sequential testing
+
+
+def srm_test(n_a, n_b, expected_ratio: float = 0.5, threshold: float = 0.001) -> pd.Series:
+    """Sample-ratio mismatch: do the arm sizes fit the planned split? (chi-square goodness of fit)
+
+    ``expected_ratio`` is arm A's planned share. A p-value below ``threshold`` (0.001 by
+    convention, since the check runs on every experiment) means the assignment is broken: do not
+    trust the experiment's results until the cause is found.
+    """
+    for n, arm in ((n_a, "A"), (n_b, "B")):
+        if not (isinstance(n, (int, np.integer)) and n >= 0):
+            raise ValueError(f"srm_test: n_{arm.lower()} must be a non-negative integer, got {n!r}")
+    if n_a + n_b == 0:
+        raise ValueError("srm_test: both arms are empty")
+    _check_rate(expected_ratio, "expected_ratio")
+    total = n_a + n_b
+    statistic, p_value = scipy.stats.chisquare([n_a, n_b], [total * expected_ratio, total * (1 - expected_ratio)])
+    verdict = "sample ratio mismatch: do not trust this experiment" if p_value < threshold else "no mismatch detected"
+    return pd.Series(
+        {"share_a": n_a / total, "expected_share_a": expected_ratio, "chi2": float(statistic),
+         "p_value": float(p_value), "verdict": verdict}  # fmt: skip
+    )
+
+
+def msprt_pvalues(conversions_a, n_a, conversions_b, n_b, tau: float = 0.01) -> np.ndarray:
+    """Always-valid p-values of the mixture SPRT after each look, for conversion rates.
+
+    The arguments are cumulative counts at each look (arrays of equal length, or 2-D arrays with
+    one row per experiment). Arms should be of equal size at each look, as in a 50/50 test.
+    ``tau`` is the standard deviation of the N(0, τ²) mixture over the true difference in rates:
+    set it near the effect sizes you expect. Stopping when p < α keeps the false-positive rate
+    at most α however often you look.
+    """
+    c_a, c_b = np.asarray(conversions_a, dtype=float), np.asarray(conversions_b, dtype=float)
+    n_a, n_b = np.asarray(n_a, dtype=float), np.asarray(n_b, dtype=float)
+    if not (c_a.shape == c_b.shape == n_a.shape == n_b.shape):
+        raise ValueError("msprt_pvalues: all four arguments must have the same shape (one entry per look)")
+    if np.any(n_a <= 0) or np.any(n_b <= 0) or np.any(c_a > n_a) or np.any(c_b > n_b) or np.any(c_a < 0) or np.any(c_b < 0):
+        raise ValueError("msprt_pvalues: need 0 <= conversions <= n and n > 0 at every look")
+    if not tau > 0:
+        raise ValueError(f"msprt_pvalues: tau must be > 0, got {tau!r}")
+    n = np.minimum(n_a, n_b)  # users per arm
+    p_a, p_b = c_a / n_a, c_b / n_b
+    theta = p_b - p_a
+    # σ²: variance of one (B user − A user) difference, estimated with the pooled rate (null variance)
+    pooled = (c_a + c_b) / (n_a + n_b)
+    sigma2 = np.maximum(2 * pooled * (1 - pooled), 1e-12)
+    log_lambda = 0.5 * np.log(sigma2 / (sigma2 + n * tau**2)) + n**2 * tau**2 * theta**2 / (2 * sigma2 * (sigma2 + n * tau**2))
+    p = np.minimum(1.0, np.exp(-log_lambda))
+    return np.minimum.accumulate(p, axis=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Multiple testing
+
+
+def bonferroni(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Reject H_i when m · p_i ≤ α (controls the family-wise error rate). Returns (reject, adjusted p)."""
+    p = _as_pvalues(p_values, alpha)
+    adjusted = np.minimum(1.0, p * len(p))
+    return adjusted <= alpha, adjusted
+
+
+def holm(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Holm's step-down procedure: as strict as Bonferroni on the smallest p-value, less on the rest.
+
+    Sorted ascending, the j-th p-value (j = 1..m) is multiplied by m − j + 1, and adjusted values
+    are made non-decreasing. Controls the family-wise error rate; rejects whatever Bonferroni does.
+    """
+    p = _as_pvalues(p_values, alpha)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(1.0, stepped)
+    return adjusted <= alpha, adjusted
+
+
+def benjamini_hochberg(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini–Hochberg: controls the false discovery rate (the expected share of false winners).
+
+    Sorted ascending, the j-th p-value becomes p · m / j, made non-increasing from the largest down.
+    """
+    p = _as_pvalues(p_values, alpha)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    stepped = np.minimum.accumulate(scaled[::-1])[::-1]
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(1.0, stepped)
+    return adjusted <= alpha, adjusted
+
+
+# ---------------------------------------------------------------------------------------------
+# Variance reduction and simulation
+
+
+def cuped(metric, covariate) -> tuple[np.ndarray, float, float]:
+    """CUPED-adjusted metric Y − θ (X − mean X), with θ = Cov(X, Y) / Var(X) fitted on all users.
+
+    Fit θ on both arms together (the covariate is measured before assignment, so it is
+    independent of the treatment and the adjustment cannot bias the lift). Returns
+    ``(adjusted, theta, variance_ratio)``, the last being Var(Y') / Var(Y) = 1 − ρ².
+    """
+    y, x = np.asarray(metric, dtype=float), np.asarray(covariate, dtype=float)
+    if y.shape != x.shape or y.ndim != 1:
+        raise ValueError(f"cuped: metric and covariate must be 1-D and of equal length, got {y.shape} and {x.shape}")
+    if len(y) < 2 or np.isnan(y).any() or np.isnan(x).any():
+        raise ValueError("cuped: need at least two users and no NaN")
+    if x.var() == 0:
+        raise ValueError("cuped: the covariate is constant, so it cannot explain any variance")
+    theta = np.cov(x, y, ddof=1)[0, 1] / x.var(ddof=1)
+    adjusted = y - theta * (x - x.mean())
+    return adjusted, float(theta), float(adjusted.var(ddof=1) / y.var(ddof=1))
+
+
+def simulate_exposure_clicks(choice_probabilities, recommended, n_choices: int = 1, random_state=0) -> np.ndarray:
+    """Simulate which shown items users click, from their true choice probabilities.
+
+    ``choice_probabilities`` is ``(n_users, n_items)``, each row a user's true distribution over
+    the catalogue (e.g. the softmax of ``SyntheticTruth.scores``); ``recommended`` is
+    ``(n_users, k)``. The user is about to make ``n_choices`` choices; a shown item is clicked if
+    one of them lands on it, independently per item: P(click item i) = 1 − (1 − P(i | user))^n.
+    A list's click-through therefore grows with the true probability mass it holds. Returns a
+    boolean ``(n_users, k)`` array.
+    """
+    probs = np.asarray(choice_probabilities, dtype=float)
+    recommended = np.asarray(recommended)
+    if probs.ndim != 2 or recommended.ndim != 2 or len(probs) != len(recommended):
+        raise ValueError("simulate_exposure_clicks: need (n_users, n_items) probabilities and (n_users, k) lists")
+    if not (isinstance(n_choices, (int, np.integer)) and n_choices >= 1):
+        raise ValueError(f"simulate_exposure_clicks: n_choices must be a positive integer, got {n_choices!r}")
+    if (probs < 0).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError("simulate_exposure_clicks: each row of choice_probabilities must be a distribution")
+    click_probability = 1.0 - (1.0 - np.take_along_axis(probs, recommended, axis=1)) ** n_choices
+    rng = np.random.default_rng(random_state)
+    return rng.random(click_probability.shape) < click_probability
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_alpha(alpha) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+
+
+def _check_rate(rate, name) -> None:
+    if not 0 < rate < 1:
+        raise ValueError(f"{name} must lie in (0, 1), got {rate!r}")
+
+
+def _check_counts(conversions, n, arm) -> None:
+    if not (isinstance(n, (int, np.integer)) and n > 0):
+        raise ValueError(f"arm {arm}: n must be a positive integer, got {n!r}")
+    if not (isinstance(conversions, (int, np.integer)) and 0 <= conversions <= n):
+        raise ValueError(f"arm {arm}: conversions must be an integer in 0..n ({n}), got {conversions!r}")
+
+
+def _as_sample(values, arm) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or len(x) < 2:
+        raise ValueError(f"arm {arm}: need a 1-D sample of at least two values, got shape {x.shape}")
+    if np.isnan(x).any():
+        raise ValueError(f"arm {arm}: the sample has NaN values")
+    return x
+
+
+def _as_pvalues(p_values, alpha) -> np.ndarray:
+    _check_alpha(alpha)
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or len(p) == 0:
+        raise ValueError("p_values must be a non-empty 1-D array")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("p_values must lie in [0, 1]")
+    return p

@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, proportions_ztest
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from recsys_tutorial import experiments as ex
+
+
+@pytest.mark.parametrize("c_a, n_a, c_b, n_b", [(500, 10_000, 580, 10_000), (30, 1_000, 21, 1_200), (4_000, 80_000, 4_100, 79_000)])
+def test_two_proportion_ztest_matches_statsmodels(c_a, n_a, c_b, n_b):
+    result = ex.two_proportion_ztest(c_a, n_a, c_b, n_b)
+    z, p = proportions_ztest([c_b, c_a], [n_b, n_a])
+    assert result.z == pytest.approx(z, rel=1e-10) and result.p_value == pytest.approx(p, rel=1e-8)
+    low, high = confint_proportions_2indep(c_b, n_b, c_a, n_a, method="wald", compare="diff")
+    assert result.absolute_ci == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+    assert result.significant == (p < 0.05)
+
+
+def test_relative_lift_interval_covers_the_truth_about_95_percent_of_the_time():
+    rng = np.random.default_rng(0)
+    n, p_a, p_b = 20_000, 0.05, 0.055
+    covered = 0
+    for _ in range(1_000):
+        result = ex.two_proportion_ztest(int(rng.binomial(n, p_a)), n, int(rng.binomial(n, p_b)), n)
+        covered += result.relative_ci[0] <= p_b / p_a - 1 <= result.relative_ci[1]
+    assert 0.93 <= covered / 1_000 <= 0.97
+
+
+def test_welch_ttest_matches_scipy_and_statsmodels():
+    rng = np.random.default_rng(1)
+    a, b = rng.exponential(10, 400), rng.exponential(11, 650)
+    result = ex.welch_ttest(a, b)
+    reference = scipy.stats.ttest_ind(b, a, equal_var=False)
+    assert result.t == pytest.approx(reference.statistic, rel=1e-10)
+    assert result.p_value == pytest.approx(reference.pvalue, rel=1e-8)
+    low, high = CompareMeans(DescrStatsW(b), DescrStatsW(a)).tconfint_diff(usevar="unequal")
+    assert result.ci == (pytest.approx(low, rel=1e-8), pytest.approx(high, rel=1e-8))
+
+
+@pytest.mark.parametrize("baseline, mde, alpha, power, ratio", [(0.05, 0.10, 0.05, 0.8, 1.0), (0.2, 0.02, 0.01, 0.9, 2.0), (0.01, 0.5, 0.1, 0.8, 1.0)])
+def test_sample_size_and_mde_match_statsmodels(baseline, mde, alpha, power, ratio):
+    treatment = baseline * (1 + mde)
+    h = proportion_effectsize(treatment, baseline)
+    reference = NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=ratio)
+    n = ex.sample_size_proportions(baseline, mde, alpha=alpha, power=power, ratio=ratio)
+    assert n == pytest.approx(reference, rel=1e-8)
+    assert ex.power_proportions(baseline, treatment, n, alpha, ratio) == pytest.approx(power, abs=1e-10)
+    assert NormalIndPower().power(h, n, alpha, ratio=ratio) == pytest.approx(power, abs=1e-10)
+    assert ex.minimum_detectable_effect(baseline, n, alpha=alpha, power=power, ratio=ratio) == pytest.approx(mde, rel=1e-6)
+    absolute = ex.sample_size_proportions(baseline, treatment - baseline, alpha=alpha, power=power, relative=False, ratio=ratio)
+    assert absolute == pytest.approx(n, rel=1e-8)
+
+
+def test_srm_test_matches_scipy_and_flags_a_broken_split():
+    fine = ex.srm_test(50_100, 49_900)
+    assert fine["p_value"] == pytest.approx(scipy.stats.chisquare([50_100, 49_900]).pvalue, rel=1e-10)
+    assert fine["verdict"] == "no mismatch detected"
+    broken = ex.srm_test(50_700, 49_300)
+    assert broken["p_value"] < 0.001 and "mismatch" in broken["verdict"] and "do not trust" in broken["verdict"]
+    planned_90_10 = ex.srm_test(9_000, 1_000, expected_ratio=0.9)
+    assert planned_90_10["p_value"] == pytest.approx(1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.sampled_from([0.01, 0.05, 0.1]))
+def test_multiple_testing_matches_statsmodels(p_values, alpha):
+    for ours, method in ((ex.bonferroni, "bonferroni"), (ex.holm, "holm"), (ex.benjamini_hochberg, "fdr_bh")):
+        reject, adjusted = ours(p_values, alpha)
+        ref_reject, ref_adjusted, _, _ = multipletests(p_values, alpha=alpha, method=method)
+        np.testing.assert_allclose(adjusted, ref_adjusted, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(reject, ref_reject)
+
+
+def test_msprt_holds_the_false_positive_rate_under_continuous_peeking():
+    rng = np.random.default_rng(2)
+    n_sims, looks, per_look, rate = 2_000, 30, 500, 0.05
+    n = np.cumsum(np.full((n_sims, looks), per_look), axis=1)
+    c_a = np.cumsum(rng.binomial(per_look, rate, (n_sims, looks)), axis=1)
+    c_b = np.cumsum(rng.binomial(per_look, rate, (n_sims, looks)), axis=1)
+    p = ex.msprt_pvalues(c_a, n, c_b, n, tau=0.01)
+    assert (np.diff(p, axis=1) <= 0).all()  # always-valid p-values never go back up
+    false_positive_rate = (p[:, -1] < 0.05).mean()
+    assert false_positive_rate <= 0.05
+    # ... while a real effect is still found
+    c_b_better = np.cumsum(rng.binomial(per_look, rate * 1.2, (n_sims, looks)), axis=1)
+    assert (ex.msprt_pvalues(c_a, n, c_b_better, n, tau=0.01)[:, -1] < 0.05).mean() > 0.5
+
+
+def test_cuped_keeps_the_mean_and_cuts_variance_by_rho_squared():
+    rng = np.random.default_rng(3)
+    x = rng.normal(10, 2, 50_000)
+    y = 0.8 * x + rng.normal(0, 1, 50_000)
+    adjusted, theta, ratio = ex.cuped(y, x)
+    rho = np.corrcoef(x, y)[0, 1]
+    assert adjusted.mean() == pytest.approx(y.mean())
+    assert theta == pytest.approx(0.8, abs=0.01)
+    assert ratio == pytest.approx(1 - rho**2, rel=1e-3)
+
+
+def test_bootstrap_interval_covers_the_difference():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(0, 1, 2_000), rng.normal(0.2, 1, 2_000)
+    estimate, low, high = ex.bootstrap_ci(a, b, n_bootstrap=500)
+    assert low < estimate < high and low < 0.2 < high
+    welch = ex.welch_ttest(a, b)
+    assert low == pytest.approx(welch.ci[0], abs=0.02) and high == pytest.approx(welch.ci[1], abs=0.02)
+
+
+def test_simulated_clicks_follow_the_probability_mass_of_the_list():
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(50), size=20_000)
+    lists = np.argsort(rng.random((20_000, 50)), axis=1)[:, :5]
+    clicks = ex.simulate_exposure_clicks(probs, lists, n_choices=3, random_state=0)
+    expected = 1 - (1 - np.take_along_axis(probs, lists, axis=1)) ** 3
+    assert clicks.mean() == pytest.approx(expected.mean(), rel=0.03)
+    best_lists = np.argsort(-probs, axis=1)[:, :5]
+    best = ex.simulate_exposure_clicks(probs, best_lists, n_choices=3, random_state=0)
+    assert best.mean() > 2 * clicks.mean()
+    with pytest.raises(ValueError, match="must be a distribution"):
+        ex.simulate_exposure_clicks(probs * 2, lists)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: ex.two_proportion_ztest(11, 10, 5, 10), "conversions must be an integer in 0..n"),
+        (lambda: ex.two_proportion_ztest(1, 0, 5, 10), "n must be a positive integer"),
+        (lambda: ex.two_proportion_ztest(1, 10, 5, 10, alpha=1.5), "alpha must lie in"),
+        (lambda: ex.sample_size_proportions(1.2, 0.1), "baseline_rate must lie in"),
+        (lambda: ex.sample_size_proportions(0.5, -0.1), "mde must be > 0"),
+        (lambda: ex.sample_size_proportions(0.5, 0.1, power=1.0), "power must lie in"),
+        (lambda: ex.minimum_detectable_effect(0.05, 1), "no lift reaches that power"),
+        (lambda: ex.srm_test(-1, 5), "non-negative integer"),
+        (lambda: ex.holm([0.5, 1.2]), "lie in \\[0, 1\\]"),
+        (lambda: ex.cuped([1, 2, 3], [1, 1, 1]), "constant"),
+        (lambda: ex.msprt_pvalues([1], [0], [1], [10]), "n > 0"),
+        (lambda: ex.welch_ttest([1.0], [1.0, 2.0]), "at least two values"),
+    ],
+)
+def test_bad_input_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
