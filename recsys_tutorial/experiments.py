@@ -284,7 +284,7 @@ def bonferroni(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Reject H_i when m · p_i ≤ α (controls the family-wise error rate). Returns (reject, adjusted p)."""
     p = _as_pvalues(p_values, alpha)
     adjusted = np.minimum(1.0, p * len(p))
-    return adjusted <= alpha, adjusted
+    return p <= alpha / len(p), adjusted  # compare p itself: no rounding in p·m at the boundary
 
 
 def holm(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +299,11 @@ def holm(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
     adjusted = np.empty(m)
     adjusted[order] = np.minimum(1.0, stepped)
-    return adjusted <= alpha, adjusted
+    passes = p[order] <= alpha / (m - np.arange(m))  # step down until the first failure
+    n_rejected = m if passes.all() else int(np.argmin(passes))
+    reject = np.zeros(m, dtype=bool)
+    reject[order[:n_rejected]] = True
+    return reject, adjusted
 
 
 def benjamini_hochberg(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -314,7 +318,11 @@ def benjamini_hochberg(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.nd
     stepped = np.minimum.accumulate(scaled[::-1])[::-1]
     adjusted = np.empty(m)
     adjusted[order] = np.minimum(1.0, stepped)
-    return adjusted <= alpha, adjusted
+    below = np.flatnonzero(p[order] <= alpha * np.arange(1, m + 1) / m)  # the largest j with p_(j) <= jα/m
+    reject = np.zeros(m, dtype=bool)
+    if len(below):
+        reject[order[: below[-1] + 1]] = True
+    return reject, adjusted
 
 
 # ---------------------------------------------------------------------------------------------
