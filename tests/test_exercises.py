@@ -119,3 +119,17 @@ def test_ch11_checks():
     p = experiments.srm_test(50_700, 49_300)["p_value"]
     assert ch11.check_3(p).passed
     assert "one-sided" in ch11.check_3(p / 2).message
+
+
+def test_ch10_checks():
+    from recsys_tutorial import monitoring
+    from recsys_tutorial.exercises import ch10
+
+    b, c = np.full(4, 0.25), np.array([0.4, 0.3, 0.2, 0.1])
+    assert ch10.check_1(float(np.sum((c - b) * np.log(c / b)))).passed
+    assert "natural logarithm" in ch10.check_1(float(np.sum((c - b) * np.log10(c / b)))).message
+    daily = ch10._daily_psi()
+    after = daily[daily.index >= ch10._DRIFT_DATE]
+    assert ch10.check_2(int((after > 0.2).sum())).passed
+    assert ch10.check_3(monitoring.first_alert(daily, 0.2, consecutive=1)).passed
+    assert "two-day rule" in ch10.check_3(monitoring.first_alert(daily, 0.2, consecutive=2)).message
