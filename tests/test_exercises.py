@@ -133,3 +133,15 @@ def test_ch10_checks():
     assert ch10.check_2(int((after > 0.2).sum())).passed
     assert ch10.check_3(monitoring.first_alert(daily, 0.2, consecutive=1)).passed
     assert "two-day rule" in ch10.check_3(monitoring.first_alert(daily, 0.2, consecutive=2)).message
+
+
+def test_ch05_checks():
+    from recsys_tutorial.exercises import ch05
+
+    assert ch05.check_1(5 / 8).passed
+    assert "position" in ch05.check_1(2 / 8).message
+    assert ch05.check_2(10_000_000 * 64 * 4 / 2**20).passed
+    assert "4 bytes" in ch05.check_2(10_000_000 * 64 * 8 / 2**20).message
+    recall = ch05._merged_recall_by_size()
+    assert ch05.check_3(min(s for s, r in recall.items() if r > 0.5)).passed
+    assert "choose among" in ch05.check_3(7).message

@@ -1,0 +1,297 @@
+"""Candidate generation: nearest-neighbour search over item vectors (FAISS), and merged sources.
+
+Exact search scores every item: O(n · d) per query. Approximate indexes trade a little recall for
+orders of magnitude of speed:
+
+* ``flat``: exact inner product, the reference;
+* ``ivf``: k-means cells (``nlist``); a query scans the ``nprobe`` nearest cells only;
+* ``hnsw``: a navigable small-world graph (``M`` links per node); a query walks it greedily,
+  keeping ``ef_search`` candidates;
+* ``ivfpq``: IVF with product-quantised codes (``m`` sub-vectors of ``nbits`` bits each), then
+  re-ranked exactly among ``refine_factor`` × k candidates (so memory also holds the vectors).
+
+``metric="cosine"`` normalises vectors and queries to unit length, after which the inner product
+is the cosine similarity. Defaults are chosen to reach recall@10 ≥ 0.95 on clustered data.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from .evaluation import recall_at_k as _recall_of_lists
+from .models.base import top_k
+
+__all__ = [
+    "VectorIndex",
+    "build_index",
+    "brute_force_search",
+    "recall_at_k",
+    "sweep",
+    "search_unseen",
+    "merge_candidates",
+    "candidate_recall",
+]
+
+log = logging.getLogger(__name__)
+KINDS = ("flat", "ivf", "hnsw", "ivfpq")
+
+
+class VectorIndex:
+    """A FAISS index with its settings: ``search``, ``save``/``load`` and its size in memory."""
+
+    def __init__(self, index, kind: str, metric: str, params: dict, build_seconds: float):
+        self.index, self.kind, self.metric, self.params, self.build_seconds = index, kind, metric, params, build_seconds
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Size of the serialised index: vectors or codes, plus graph or cell lists."""
+        return int(faiss.serialize_index(self.index).nbytes)
+
+    def search(self, queries, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` most similar vectors to each query: ``(scores, ids)``, each ``(n_queries, k)``."""
+        q = _check_vectors(queries, "queries")
+        if q.shape[1] != self.dim:
+            raise ValueError(f"search: queries have dimension {q.shape[1]}, the index holds dimension {self.dim}")
+        if not (isinstance(k, (int, np.integer)) and 1 <= k <= self.ntotal):
+            raise ValueError(f"search: k must be an integer in 1..{self.ntotal} (the vectors indexed), got {k!r}")
+        if self.metric == "cosine":
+            q = _normalise(q)
+        scores, ids = self.index.search(q, int(k))
+        return scores, ids.astype(np.int64)
+
+    def save(self, path) -> None:
+        """Write the index (FAISS's format) and its settings next to it (``path`` + ``.json``)."""
+        faiss.write_index(self.index, str(path))
+        pd.Series({"kind": self.kind, "metric": self.metric, "params": self.params,
+                   "build_seconds": self.build_seconds}).to_json(f"{path}.json")  # fmt: skip
+
+    @classmethod
+    def load(cls, path) -> "VectorIndex":
+        meta = pd.read_json(f"{path}.json", typ="series")
+        return cls(faiss.read_index(str(Path(path))), meta["kind"], meta["metric"], dict(meta["params"]), float(meta["build_seconds"]))
+
+    def __repr__(self) -> str:
+        return f"VectorIndex(kind={self.kind!r}, metric={self.metric!r}, ntotal={self.ntotal:,}, params={self.params})"
+
+
+def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: int = 0, deterministic: bool = True, **params) -> VectorIndex:
+    """Build a FAISS index over ``vectors`` (``(n, d)`` float).
+
+    Parameters (with defaults for ``n`` vectors of dimension ``d``):
+
+    * ``ivf``: ``nlist`` = 4 √n cells, ``nprobe`` = max(16, ⌈nlist / 20⌉) of them scanned;
+    * ``hnsw``: ``M`` = 32, ``ef_construction`` = 100, ``ef_search`` = 64;
+    * ``ivfpq``: as ``ivf``, plus ``m`` = d / 2 sub-quantisers of ``nbits`` = 8 and
+      ``refine_factor`` = 10.
+
+    ``deterministic=True`` builds with one thread, so that the same data gives the same index
+    (multi-threaded HNSW insertion can vary). Affects speed, not results otherwise.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> index = build_index(rng.normal(size=(1_000, 8)), kind="hnsw")
+    >>> scores, ids = index.search(rng.normal(size=(2, 8)), k=3)
+    >>> ids.shape
+    (2, 3)
+    """
+    if kind not in KINDS:
+        raise ValueError(f"build_index: unknown kind {kind!r}, expected one of {list(KINDS)}")
+    if metric not in ("ip", "cosine"):
+        raise ValueError(f"build_index: metric must be 'ip' or 'cosine', got {metric!r}")
+    x = _check_vectors(vectors, "vectors")
+    if metric == "cosine":
+        x = _normalise(x)
+    n, d = x.shape
+    settings = _default_params(kind, n, d)
+    unknown = set(params) - set(settings)
+    if unknown:
+        raise ValueError(f"build_index: unknown parameter(s) {sorted(unknown)} for kind {kind!r}; expected {sorted(settings)}")
+    settings.update(params)
+    threads = faiss.omp_get_max_threads()
+    start = time.perf_counter()
+    try:
+        if deterministic:
+            faiss.omp_set_num_threads(1)
+        index = _make_index(kind, x, settings, random_state)
+    finally:
+        faiss.omp_set_num_threads(threads)
+    return VectorIndex(index, kind, metric, settings, time.perf_counter() - start)
+
+
+def brute_force_search(vectors, queries, k: int, metric: str = "ip") -> tuple[np.ndarray, np.ndarray]:
+    """Exact search in NumPy, the reference: score every vector, keep the top ``k``."""
+    x, q = _check_vectors(vectors, "vectors"), _check_vectors(queries, "queries")
+    if metric == "cosine":
+        x, q = _normalise(x), _normalise(q)
+    scores = q @ x.T  # (n_queries, n): O(n · d) per query
+    ids, top_scores = top_k(scores.astype(np.float64), k)
+    return top_scores.astype(np.float32), ids
+
+
+def recall_at_k(approx_ids, exact_ids) -> float:
+    """Mean share of the exact top-k neighbours that the approximate search also returned."""
+    approx, exact = np.asarray(approx_ids), np.asarray(exact_ids)
+    if approx.shape != exact.shape:
+        raise ValueError(f"recall_at_k: shapes differ, {approx.shape} vs {exact.shape}")
+    hits = [(len(set(a[a >= 0]) & set(e[e >= 0]))) for a, e in zip(approx, exact)]
+    return float(np.sum(hits) / np.sum(exact >= 0))
+
+
+def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: int = 200) -> pd.DataFrame:
+    """Build each configuration and measure recall@k, build time, memory and queries per second.
+
+    Each config is the keyword arguments of `build_index` (``kind``, ``metric``, parameters).
+    Throughput is measured batched (all queries in one call) and one query at a time (the first
+    ``single_queries``), against exact results from a flat index.
+    """
+    q = _check_vectors(queries, "queries")
+    reference = build_index(vectors, kind="flat", metric=configs[0].get("metric", "ip") if configs else "ip")
+    _, exact = reference.search(q, k)
+    rows = []
+    for config in configs:
+        index = build_index(vectors, **config)
+        start = time.perf_counter()
+        _, ids = index.search(q, k)
+        batched = len(q) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for row in q[:single_queries]:
+            index.search(row[None, :], k)
+        single = min(single_queries, len(q)) / (time.perf_counter() - start)
+        rows.append({**config, "recall@k": recall_at_k(ids, exact), "build s": index.build_seconds,
+                     "QPS batched": batched, "QPS one by one": single, "memory MB": index.memory_bytes / 2**20})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def search_unseen(index: VectorIndex, user_vectors, seen, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` items per user from an ANN index over item vectors, skipping items in ``seen``.
+
+    ``seen`` is the users' sparse training matrix (rows aligned with ``user_vectors``). Asks the
+    index for ``k`` + the most items any user has seen, then filters; pads with -1 if needed.
+    """
+    extra = int(np.diff(seen.indptr).max()) if seen.nnz else 0
+    scores, ids = index.search(user_vectors, min(k + extra, index.ntotal))
+    out_ids = np.full((len(ids), k), -1, dtype=np.int64)
+    out_scores = np.full((len(ids), k), -np.inf, dtype=np.float32)
+    for row in range(len(ids)):
+        keep = ~np.isin(ids[row], seen.indices[seen.indptr[row] : seen.indptr[row + 1]]) & (ids[row] >= 0)
+        chosen = np.flatnonzero(keep)[:k]
+        out_ids[row, : len(chosen)], out_scores[row, : len(chosen)] = ids[row, chosen], scores[row, chosen]
+    return out_ids, out_scores
+
+
+def merge_candidates(sources: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge ranked candidate lists from several sources into one pool of ``n`` per user.
+
+    ``sources`` maps a source name to an ``(n_users, k_s)`` array of item ids, best first (-1 =
+    none). Sources take turns (round robin, in the order given); an item already in the pool is
+    skipped, and is attributed to the source that contributed it first. Returns ``(items,
+    source_names)``, both ``(n_users, n)``, padded with -1 and ``""``.
+    """
+    if not sources:
+        raise ValueError("merge_candidates: give at least one source")
+    lists = {name: np.asarray(ids) for name, ids in sources.items()}
+    n_users = {len(ids) for ids in lists.values()}
+    if len(n_users) != 1:
+        raise ValueError(f"merge_candidates: sources disagree on the number of users: {sorted(n_users)}")
+    n_users = n_users.pop()
+    width = max(ids.shape[1] for ids in lists.values())
+    # Interleave: rank 0 of every source, then rank 1, ... (n_users, width · n_sources)
+    names = np.array(list(lists), dtype=object)
+    padded = [np.pad(ids, ((0, 0), (0, width - ids.shape[1])), constant_values=-1) for ids in lists.values()]
+    interleaved = np.stack(padded, axis=2).reshape(n_users, -1)
+    origin = np.tile(np.arange(len(names)), width)
+    items = np.full((n_users, n), -1, dtype=np.int64)
+    attributed = np.full((n_users, n), "", dtype=object)
+    for user in range(n_users):
+        row = interleaved[user]
+        valid = row >= 0
+        _, first = np.unique(row[valid], return_index=True)
+        keep = np.flatnonzero(valid)[np.sort(first)][:n]  # first occurrences, in interleaved order
+        items[user, : len(keep)] = row[keep]
+        attributed[user, : len(keep)] = names[origin[keep]]
+    return items, attributed
+
+
+def candidate_recall(candidates, relevant) -> np.ndarray:
+    """Per user, the share of relevant items present in the candidate pool (order ignored).
+
+    The measure of a retrieval stage: the ranker downstream can only reorder what it is given.
+    ``relevant`` is the sparse relevance matrix of `recsys_tutorial.evaluation`.
+    """
+    return _recall_of_lists(candidates, relevant)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _default_params(kind: str, n: int, d: int) -> dict:
+    nlist = max(1, int(4 * math.sqrt(n)))
+    if kind == "flat":
+        return {}
+    if kind == "hnsw":
+        return {"M": 32, "ef_construction": 100, "ef_search": 64}
+    ivf = {"nlist": nlist, "nprobe": min(nlist, max(16, math.ceil(nlist / 20)))}
+    if kind == "ivf":
+        return ivf
+    return {**ivf, "m": max(1, d // 2), "nbits": 8, "refine_factor": 10}
+
+
+def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
+    n, d = x.shape
+    ip = faiss.METRIC_INNER_PRODUCT
+    if kind == "flat":
+        index = faiss.IndexFlatIP(d)
+        index.add(x)
+        return index
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, int(p["M"]), ip)
+        index.hnsw.efConstruction = int(p["ef_construction"])
+        index.add(x)
+        index.hnsw.efSearch = int(p["ef_search"])
+        return index
+    if p["nlist"] > n:
+        raise ValueError(f"build_index: an IVF index with nlist={p['nlist']} cells needs at least that many vectors, got {n}")
+    quantizer = faiss.IndexFlatIP(d)
+    if kind == "ivf":
+        index = faiss.IndexIVFFlat(quantizer, d, int(p["nlist"]), ip)
+        base = index
+    else:
+        if d % int(p["m"]):
+            raise ValueError(f"build_index: m={p['m']} must divide the dimension {d}")
+        base = faiss.IndexIVFPQ(quantizer, d, int(p["nlist"]), int(p["m"]), int(p["nbits"]), ip)
+        index = faiss.IndexRefineFlat(base)
+        index.k_factor = float(p["refine_factor"])
+    base.cp.seed = int(random_state)  # k-means initialisation
+    index.train(x)
+    index.add(x)
+    base.nprobe = int(p["nprobe"])
+    return index
+
+
+def _check_vectors(vectors, name: str) -> np.ndarray:
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name}: expected a non-empty (n, d) array, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return x
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
