@@ -99,3 +99,11 @@ def test_bad_input_is_named(call, message):
     x, q = _data()
     with pytest.raises(ValueError, match=message):
         call(x, q)
+
+
+def test_sweep_reports_recall_that_rises_with_nprobe():
+    x, q = _data()
+    table = retrieval.sweep(x, q, [{"kind": "ivf", "nprobe": 1}, {"kind": "ivf", "nprobe": 32}, {"kind": "flat"}], k=5, single_queries=20)
+    assert list(table.columns[:2]) == ["kind", "nprobe"]
+    assert table["recall@k"].iloc[0] < table["recall@k"].iloc[1] <= table["recall@k"].iloc[2] == 1.0
+    assert (table[["build s", "QPS batched", "QPS one by one", "memory MB"]] > 0).all().all()
