@@ -285,10 +285,11 @@ def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
 
 
 def _check_vectors(vectors, name: str) -> np.ndarray:
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    x = vectors if isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.flags.c_contiguous else np.ascontiguousarray(vectors, dtype=np.float32)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name}: expected a non-empty (n, d) array, got shape {x.shape}")
-    if not np.isfinite(x).all():
+    # NaN and ±inf propagate into the sum (inf − inf is NaN): one cheap check, even per query.
+    if not np.isfinite(x.sum(dtype=np.float64)):
         raise ValueError(f"{name}: contains NaN or infinite values")
     return x
 
