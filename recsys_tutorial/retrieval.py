@@ -48,14 +48,8 @@ class VectorIndex:
 
     def __init__(self, index, kind: str, metric: str, params: dict, build_seconds: float):
         self.index, self.kind, self.metric, self.params, self.build_seconds = index, kind, metric, params, build_seconds
-
-    @property
-    def ntotal(self) -> int:
-        return int(self.index.ntotal)
-
-    @property
-    def dim(self) -> int:
-        return int(self.index.d)
+        # Read once: the index is never added to afterwards, and SWIG attribute access costs time per query.
+        self.ntotal, self.dim = int(index.ntotal), int(index.d)
 
     @property
     def memory_bytes(self) -> int:
@@ -71,8 +65,7 @@ class VectorIndex:
             raise ValueError(f"search: k must be an integer in 1..{self.ntotal} (the vectors indexed), got {k!r}")
         if self.metric == "cosine":
             q = _normalise(q)
-        scores, ids = self.index.search(q, int(k))
-        return scores, ids.astype(np.int64)
+        return self.index.search(q, int(k))  # (float32 scores, int64 ids)
 
     def save(self, path) -> None:
         """Write the index (FAISS's format) and its settings next to it (``path`` + ``.json``)."""
