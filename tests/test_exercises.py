@@ -38,7 +38,6 @@ def test_ch01_exercise_3_movielens_minimum():
 
 
 def test_ch02_checks():
-    import pandas as pd
 
     from recsys_tutorial import features
     from recsys_tutorial.data import make_synthetic

@@ -250,7 +250,6 @@ def test_mse_model_learns_ratings():
 
 def test_als_objective_decreases_and_matches_a_dense_computation():
     from recsys_tutorial.models.als import _objective
-    import scipy.sparse as sp
 
     model = ALS(n_factors=4, n_epochs=8, alpha=3.0).fit(checkerboard())
     assert all(b <= a + 1e-9 for a, b in zip(model.loss_history_, model.loss_history_[1:]))
