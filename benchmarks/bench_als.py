@@ -39,7 +39,7 @@ class ImplicitALS(Recommender):
     def __init__(self, n_factors, n_epochs, reg, alpha):
         self.n_factors, self.n_epochs, self.reg, self.alpha = n_factors, n_epochs, reg, alpha
 
-    def _fit(self, X):
+    def _fit(self, X, interactions):
         from implicit.als import AlternatingLeastSquares
 
         model = AlternatingLeastSquares(

@@ -58,9 +58,14 @@ __all__ = [
 # Inputs
 
 
-def relevance_matrix(test: pd.DataFrame, n_users: int, n_items: int, grade: str | None = None) -> sp.csr_matrix:
+def relevance_matrix(
+    test: pd.DataFrame, n_users: int, n_items: int, grade: str | None = None, seen_in: pd.DataFrame | None = None
+) -> sp.csr_matrix:
     """Sparse ``(n_users, n_items)`` relevance from test interactions: 1 per (user, item), or the
-    maximum of column ``grade`` (e.g. ``"rating"``) for graded relevance."""
+    maximum of column ``grade`` (e.g. ``"rating"``) for graded relevance.
+
+    With ``seen_in`` (the training interactions), pairs the user already had there are not
+    relevant: a recommender is asked for *new* items."""
     users, items = test["user_id"].to_numpy(), test["item_id"].to_numpy()
     if len(test) and (users.max() >= n_users or items.max() >= n_items):
         raise ValueError(f"relevance_matrix: test ids exceed the shape ({n_users}, {n_items})")
@@ -72,8 +77,11 @@ def relevance_matrix(test: pd.DataFrame, n_users: int, n_items: int, grade: str 
             raise ValueError(f"relevance_matrix: column '{grade}' must be non-negative without NaN")
     frame = pd.DataFrame({"u": users, "i": items, "v": values}).groupby(["u", "i"], as_index=False)["v"].max()
     relevant = sp.csr_matrix((frame["v"].to_numpy(), (frame["u"], frame["i"])), shape=(n_users, n_items))
+    if seen_in is not None:
+        seen = interaction_matrix(seen_in, shape=(n_users, n_items))
+        relevant = relevant - relevant.multiply(seen > 0)
     relevant.eliminate_zeros()  # a grade of 0 means "not relevant"
-    return relevant
+    return sp.csr_matrix(relevant)
 
 
 def hits(recommended, relevant: sp.csr_matrix) -> np.ndarray:
@@ -235,11 +243,8 @@ def evaluate(
         raise ValueError(f"evaluate: k must be a positive integer, got {k!r}")
     n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
     n_items = int(max(train["item_id"].max(), test["item_id"].max(), getattr(model, "n_items_", 0) - 1)) + 1
-    relevant = relevance_matrix(test, n_users, n_items, grade=grade)
+    relevant = relevance_matrix(test, n_users, n_items, grade=grade, seen_in=train if exclude_seen else None)
     seen = interaction_matrix(train, shape=(n_users, n_items))
-    if exclude_seen:
-        relevant = relevant - relevant.multiply(seen > 0)
-        relevant.eliminate_zeros()
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     if len(users) == 0:
         raise ValueError("evaluate: no test user has a relevant item (after removing items seen in training)")

@@ -84,7 +84,8 @@ def per_user_temporal_split(
     _check_fraction(test_fraction, "per_user_temporal_split")
     if not isinstance(min_test, (int, np.integer)) or min_test < 1:
         raise ValueError(f"per_user_temporal_split: min_test must be an integer >= 1, got {min_test!r}")
-    rank_from_end, n_events = _rank_from_end(interactions)
+    rank, n_events = _rank_within_user(interactions["user_id"].to_numpy(), interactions["timestamp"].to_numpy())
+    rank_from_end = n_events - 1 - rank  # 0 = the user's latest event
     n_test = np.round(test_fraction * n_events).astype(np.int64)
     # At least min_test, and always one event left in train; users with too few events stay in train.
     n_test = np.where(n_events > min_test, np.clip(n_test, min_test, n_events - 1), 0)
@@ -95,8 +96,8 @@ def per_user_temporal_split(
 def leave_last_out(interactions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each user's last event (ties broken by input order) is test; users with one event stay in train."""
     _check_frame(interactions, "leave_last_out")
-    rank_from_end, n_events = _rank_from_end(interactions)
-    in_test = (rank_from_end == 0) & (n_events > 1)
+    rank, n_events = _rank_within_user(interactions["user_id"].to_numpy(), interactions["timestamp"].to_numpy())
+    in_test = (rank == n_events - 1) & (n_events > 1)
     return interactions[~in_test], interactions[in_test]
 
 
@@ -128,15 +129,8 @@ def per_user_random_split(
     _check_frame(interactions, "per_user_random_split")
     _check_fraction(test_fraction, "per_user_random_split")
     rng = np.random.default_rng(random_state)
-    users = interactions["user_id"].to_numpy()
     # A random key per row, ranked within each user: the lowest keys go to test.
-    order = np.lexsort((rng.random(len(users)), users))
-    sorted_users = users[order]
-    starts = np.r_[True, sorted_users[1:] != sorted_users[:-1]]
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(users)), 0))
-    rank = np.empty(len(users), dtype=np.int64)
-    rank[order] = np.arange(len(users)) - group_start
-    n_events = np.bincount(users)[users]
+    rank, n_events = _rank_within_user(interactions["user_id"].to_numpy(), rng.random(len(interactions)))
     n_test = np.round(test_fraction * n_events).astype(np.int64)
     n_test = np.where(n_events > 1, np.clip(n_test, 1, n_events - 1), 0)
     in_test = rank < n_test
@@ -241,20 +235,18 @@ def _cutoff_for_fraction(timestamps: pd.Series, test_fraction: float) -> pd.Time
     return pd.Timestamp(cutoff)
 
 
-def _rank_from_end(interactions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each row: its position counted from the user's last event (0 = last), and the user's count."""
-    order = np.lexsort((np.arange(len(interactions)), interactions["timestamp"].to_numpy(), interactions["user_id"].to_numpy()))
-    users = interactions["user_id"].to_numpy()[order]
+def _rank_within_user(users: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row: its rank among the user's rows ordered by ``key`` (0 = smallest; ties by input
+    order), and the user's number of rows."""
     n_rows = len(users)
-    starts = np.r_[True, users[1:] != users[:-1]]
+    order = np.lexsort((np.arange(n_rows), key, users))  # by user, then key, then input order
+    sorted_users = users[order]
+    starts = np.r_[True, sorted_users[1:] != sorted_users[:-1]]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(n_rows), 0))
-    ends = np.r_[users[1:] != users[:-1], True]
-    group_end = np.minimum.accumulate(np.where(ends, np.arange(n_rows), n_rows)[::-1])[::-1]
-    rank_from_end = np.empty(n_rows, dtype=np.int64)
-    n_events = np.empty(n_rows, dtype=np.int64)
-    rank_from_end[order] = group_end - np.arange(n_rows)
-    n_events[order] = group_end - group_start + 1
-    return rank_from_end, n_events
+    rank = np.empty(n_rows, dtype=np.int64)
+    rank[order] = np.arange(n_rows) - group_start
+    _, inverse, counts = np.unique(users, return_inverse=True, return_counts=True)
+    return rank, counts[inverse]
 
 
 def _period(frame: pd.DataFrame) -> str:

@@ -236,3 +236,11 @@ def test_zero_grades_are_not_relevant():
     relevant = ev.relevance_matrix(test, 1, 5, grade="rating")
     assert relevant.nnz == 1
     assert ev.recall_at_k(np.array([[2]]), relevant)[0] == 1.0
+
+
+def test_relevance_can_leave_out_pairs_seen_in_training():
+    train = pd.DataFrame({"user_id": [0, 1], "item_id": [2, 0]})
+    test = pd.DataFrame({"user_id": [0, 0, 1], "item_id": [2, 3, 1]})
+    relevant = ev.relevance_matrix(test, 2, 4, seen_in=train)
+    assert sorted(zip(*relevant.nonzero())) == [(0, 3), (1, 1)]
+    assert ev.relevance_matrix(test, 2, 4).nnz == 3

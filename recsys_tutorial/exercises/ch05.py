@@ -54,9 +54,7 @@ def _merged_recall_by_size():
     als = ALS(random_state=0).fit(train)
     seen = interaction_matrix(train, shape=(als.n_users_, als.n_items_))
     test = test[(test["user_id"] < als.n_users_) & (test["item_id"] < als.n_items_)]
-    relevant = evaluation.relevance_matrix(test, als.n_users_, als.n_items_)
-    relevant = relevant - relevant.multiply(seen > 0)
-    relevant.eliminate_zeros()
+    relevant = evaluation.relevance_matrix(test, als.n_users_, als.n_items_, seen_in=train)
     users = np.flatnonzero((np.diff(relevant.indptr) > 0) & (np.diff(seen.indptr) > 0))
     index = retrieval.build_index(als.item_embeddings(), kind="hnsw", metric="ip")
     knn, pop = ItemKNN().fit(train), Popularity().fit(train)

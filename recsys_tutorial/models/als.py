@@ -28,7 +28,7 @@ import scipy.sparse as sp
 import torch
 from tqdm import tqdm
 
-from .base import EmbeddingMixin, Recommender, check_interactions_frame, check_positive
+from .base import EmbeddingMixin, Recommender, check_positive
 
 __all__ = ["ALS"]
 
@@ -87,19 +87,13 @@ class ALS(EmbeddingMixin, Recommender):
         self.random_state = random_state
         self.show_progress = show_progress
 
-    def fit(self, interactions):
-        check_interactions_frame(interactions, type(self).__name__)
-        # Confidence counts every interaction, so keep the counts the binary matrix drops.
-        self._counts = interactions.groupby(["user_id", "item_id"]).size()
-        return super().fit(interactions)
-
-    def _fit(self, X) -> None:
+    def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "n_epochs", "cg_steps", integer=True)
         check_positive(self, "reg")
         if not self.alpha >= 0:
             raise ValueError(f"ALS: alpha must be >= 0, got {self.alpha!r}")
-        counts = self._counts
-        del self._counts
+        # Confidence counts every interaction, which the binary X has dropped.
+        counts = interactions.groupby(["user_id", "item_id"]).size()
         R = sp.csr_matrix(
             (counts.to_numpy(dtype=np.float32), (counts.index.get_level_values(0), counts.index.get_level_values(1))),
             shape=X.shape,

@@ -10,7 +10,8 @@ items, never an exception. ``exclude_seen=True`` removes every item the user int
 the training data; when fewer than ``k`` items remain, a row is padded with item ``-1`` and score
 ``-inf``.
 
-A subclass implements ``_fit(X)`` (X the binary user × item training matrix) and
+A subclass implements ``_fit(X, interactions)`` (X the binary user × item training matrix,
+``interactions`` the checked frame, for models that need more than X) and
 ``_score(users)`` (dense scores for known users); the base class does the rest.
 """
 
@@ -54,10 +55,11 @@ class Recommender:
         self.n_users_, self.n_items_ = X.shape
         self.seen_ = X
         self.item_popularity_ = np.asarray(X.sum(axis=0)).ravel()  # users per item
-        self._fit(X)
+        self._fit(X, interactions)
         return self
 
-    def _fit(self, X: sp.csr_matrix) -> None:
+    def _fit(self, X: sp.csr_matrix, interactions: pd.DataFrame) -> None:
+        """Learn from the binary matrix ``X`` (and, if needed, the checked ``interactions`` frame)."""
         raise NotImplementedError
 
     def _matrix_shape(self, interactions: pd.DataFrame) -> tuple[int, int] | None:

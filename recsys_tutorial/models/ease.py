@@ -51,7 +51,7 @@ class EASE(Recommender):
     def __init__(self, reg: float = 500.0):
         self.reg = reg
 
-    def _fit(self, X) -> None:
+    def _fit(self, X, interactions) -> None:
         if not self.reg > 0:
             raise ValueError(f"EASE: reg must be > 0, got {self.reg!r}")
         log.debug("EASE: Gram matrix of %d items", X.shape[1])

@@ -58,7 +58,7 @@ class ItemKNN(Recommender):
         self.shrink = shrink
         self.batch_size = batch_size
 
-    def _fit(self, X: sp.csr_matrix) -> None:
+    def _fit(self, X: sp.csr_matrix, interactions) -> None:
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
             raise ValueError(f"ItemKNN: n_neighbors must be a positive integer, got {self.n_neighbors!r}")
         if not self.shrink >= 0:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .base import EmbeddingMixin, Recommender, check_interactions_frame, check_positive
+from .base import EmbeddingMixin, Recommender, check_positive
 
 __all__ = ["MatrixFactorization"]
 
@@ -93,17 +93,11 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         self.random_state = random_state
         self.show_progress = show_progress
 
-    def fit(self, interactions):
-        check_interactions_frame(interactions, type(self).__name__)
+    def _fit(self, X, interactions) -> None:
         if self.loss not in ("bpr", "mse"):
             raise ValueError(f"MatrixFactorization: loss must be 'bpr' or 'mse', got {self.loss!r}")
-        if self.loss == "mse":
-            if "rating" not in interactions.columns or interactions["rating"].notna().sum() == 0:
-                raise ValueError("MatrixFactorization(loss='mse'): needs a 'rating' column with known ratings")
-        self._ratings = interactions[["user_id", "item_id", "rating"]].dropna() if self.loss == "mse" else None
-        return super().fit(interactions)
-
-    def _fit(self, X) -> None:
+        if self.loss == "mse" and ("rating" not in interactions.columns or interactions["rating"].notna().sum() == 0):
+            raise ValueError("MatrixFactorization(loss='mse'): needs a 'rating' column with known ratings")
         check_positive(self, "n_factors", "n_epochs", "batch_size", integer=True)
         check_positive(self, "learning_rate")
         if not self.reg >= 0:
@@ -121,7 +115,7 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
 
         # 2) Training examples: rated pairs (MSE) or interacted pairs (BPR).
         if self.loss == "mse":
-            rated = self._ratings.groupby(["user_id", "item_id"], as_index=False)["rating"].mean()
+            rated = interactions.dropna(subset=["rating"]).groupby(["user_id", "item_id"], as_index=False)["rating"].mean()
             users = torch.tensor(rated["user_id"].to_numpy(), dtype=torch.long)
             items = torch.tensor(rated["item_id"].to_numpy(), dtype=torch.long)
             targets = torch.tensor(rated["rating"].to_numpy(), dtype=torch.float32)
@@ -166,7 +160,6 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         self.user_bias_ = b_user.detach().numpy().astype(np.float32)
         self.item_bias_ = b_item.detach().numpy().astype(np.float32)
         self.global_mean_ = mu
-        del self._ratings
 
     def predict_rating(self, user_ids, item_ids) -> np.ndarray:
         """r̂_ui = μ + b_u + b_i + p_u · q_i for paired ``user_ids`` and ``item_ids`` (MSE models)."""

@@ -37,7 +37,7 @@ class Oracle(Recommender):
             raise ValueError(f"Oracle: ids must be below the world's size ({n_users} users, {n_items} items)")
         return n_users, n_items  # the oracle knows every user and item, seen in training or not
 
-    def _fit(self, X) -> None:
+    def _fit(self, X, interactions) -> None:
         pass  # nothing to learn: the truth is given
 
     def _is_known(self, users: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ class Popularity(Recommender):
     def __init__(self):
         pass
 
-    def _fit(self, X) -> None:
+    def _fit(self, X, interactions) -> None:
         pass  # the base class already counted item popularity
 
     def _score(self, users: np.ndarray) -> np.ndarray:

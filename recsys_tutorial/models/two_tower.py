@@ -128,7 +128,7 @@ class TwoTower(EmbeddingMixin, Recommender):
         self._user_features, self._item_features = user_features, item_features
         return super().fit(interactions)
 
-    def _fit(self, X) -> None:
+    def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "hidden", "n_epochs", "batch_size", integer=True)
         check_positive(self, "temperature", "learning_rate")
         if not self.reg >= 0:
