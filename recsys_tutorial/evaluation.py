@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.stats
 
-from .models.base import interaction_matrix
+from .data import interaction_matrix
 
 __all__ = [
     "relevance_matrix",
@@ -292,11 +292,24 @@ def sampled_evaluate(
     test = test[np.asarray(seen[test["user_id"].to_numpy(), test["item_id"].to_numpy()]).ravel() == 0]
     users, targets = test["user_id"].to_numpy(), test["item_id"].to_numpy()
     negatives = rng.integers(0, n_items, size=(len(users), n_negatives))
+
+    def interacted(negatives):
+        return np.asarray(everything[np.repeat(users, n_negatives), negatives.ravel()]).reshape(negatives.shape) > 0
+
     for _ in range(100):  # redraw negatives the user has interacted with
-        bad = np.asarray(everything[np.repeat(users, n_negatives), negatives.ravel()]).reshape(negatives.shape) > 0
+        bad = interacted(negatives)
         if not bad.any():
             break
         negatives[bad] = rng.integers(0, n_items, size=int(bad.sum()))
+    else:
+        bad = interacted(negatives)
+        if bad.any():
+            user = int(users[np.flatnonzero(bad.any(axis=1))[0]])
+            raise ValueError(
+                f"sampled_evaluate: could not draw {n_negatives} items that user {user} never interacted with "
+                f"after 100 redraws ({int(np.diff(everything.indptr)[user])} of {n_items} items are theirs); "
+                "use fewer negatives or evaluate with full ranking"
+            )
     candidates = np.concatenate([targets[:, None], negatives], axis=1)  # target in column 0
     above = np.empty(len(users), dtype=np.int64)
     tied = np.empty(len(users), dtype=np.int64)
@@ -389,6 +402,14 @@ def _check_recommended(recommended, relevant) -> np.ndarray:
         raise ValueError(
             f"recommended item ids must lie in 0..{relevant.shape[1] - 1} (or -1 for padding), "
             f"found {recommended.min()}..{recommended.max()}"
+        )
+    ordered = np.sort(recommended, axis=1)
+    repeated = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+    if repeated.any():
+        row = int(np.flatnonzero(repeated.any(axis=1))[0])
+        raise ValueError(
+            f"recommended: row {row} lists an item more than once ({recommended[row].tolist()}); "
+            "each list must hold distinct items (pad with -1)"
         )
     return recommended
 

@@ -124,6 +124,11 @@ def welch_ttest(values_a, values_b, alpha: float = 0.05) -> MeanTest:
     _check_alpha(alpha)
     a, b = _as_sample(values_a, "A"), _as_sample(values_b, "B")
     var_a, var_b = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if var_a + var_b == 0:
+        raise ValueError(
+            f"welch_ttest: both samples are constant (A = {a[0]!r}, B = {b[0]!r}), so the t statistic is "
+            "undefined; check the metric column, or compare the constants directly"
+        )
     se = np.sqrt(var_a + var_b)
     df = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))  # Welch–Satterthwaite
     diff = b.mean() - a.mean()
@@ -355,8 +360,8 @@ def simulate_exposure_clicks(choice_probabilities, recommended, n_choices: int =
     the catalogue (e.g. the softmax of ``SyntheticTruth.scores``); ``recommended`` is
     ``(n_users, k)``. The user is about to make ``n_choices`` choices; a shown item is clicked if
     one of them lands on it, independently per item: P(click item i) = 1 − (1 − P(i | user))^n.
-    A list's click-through therefore grows with the true probability mass it holds. Returns a
-    boolean ``(n_users, k)`` array.
+    A list's click-through therefore grows with the true probability mass it holds. Padding
+    (item ``-1``) is never clicked. Returns a boolean ``(n_users, k)`` array.
     """
     probs = np.asarray(choice_probabilities, dtype=float)
     recommended = np.asarray(recommended)
@@ -366,7 +371,14 @@ def simulate_exposure_clicks(choice_probabilities, recommended, n_choices: int =
         raise ValueError(f"simulate_exposure_clicks: n_choices must be a positive integer, got {n_choices!r}")
     if (probs < 0).any() or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
         raise ValueError("simulate_exposure_clicks: each row of choice_probabilities must be a distribution")
-    click_probability = 1.0 - (1.0 - np.take_along_axis(probs, recommended, axis=1)) ** n_choices
+    if recommended.size and (recommended.min() < -1 or recommended.max() >= probs.shape[1]):
+        raise ValueError(
+            f"simulate_exposure_clicks: item ids must lie in 0..{probs.shape[1] - 1} (or -1 for padding), "
+            f"found {recommended.min()}..{recommended.max()}"
+        )
+    padding = recommended < 0  # an empty slot: nothing shown, nothing clicked
+    shown_probability = np.where(padding, 0.0, np.take_along_axis(probs, np.where(padding, 0, recommended), axis=1))
+    click_probability = 1.0 - (1.0 - shown_probability) ** n_choices
     rng = np.random.default_rng(random_state)
     return rng.random(click_probability.shape) < click_probability
 

@@ -32,7 +32,7 @@ __all__ = [
     "VectorIndex",
     "build_index",
     "brute_force_search",
-    "recall_at_k",
+    "neighbour_recall",
     "sweep",
     "search_unseen",
     "merge_candidates",
@@ -105,8 +105,7 @@ def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: i
     """
     if kind not in KINDS:
         raise ValueError(f"build_index: unknown kind {kind!r}, expected one of {list(KINDS)}")
-    if metric not in ("ip", "cosine"):
-        raise ValueError(f"build_index: metric must be 'ip' or 'cosine', got {metric!r}")
+    _check_metric(metric, "build_index")
     x = _check_vectors(vectors, "vectors")
     if metric == "cosine":
         x = _normalise(x)
@@ -129,6 +128,7 @@ def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: i
 
 def brute_force_search(vectors, queries, k: int, metric: str = "ip") -> tuple[np.ndarray, np.ndarray]:
     """Exact search in NumPy, the reference: score every vector, keep the top ``k``."""
+    _check_metric(metric, "brute_force_search")
     x, q = _check_vectors(vectors, "vectors"), _check_vectors(queries, "queries")
     if metric == "cosine":
         x, q = _normalise(x), _normalise(q)
@@ -137,11 +137,11 @@ def brute_force_search(vectors, queries, k: int, metric: str = "ip") -> tuple[np
     return top_scores.astype(np.float32), ids
 
 
-def recall_at_k(approx_ids, exact_ids) -> float:
+def neighbour_recall(approx_ids, exact_ids) -> float:
     """Mean share of the exact top-k neighbours that the approximate search also returned."""
     approx, exact = np.asarray(approx_ids), np.asarray(exact_ids)
     if approx.shape != exact.shape:
-        raise ValueError(f"recall_at_k: shapes differ, {approx.shape} vs {exact.shape}")
+        raise ValueError(f"neighbour_recall: shapes differ, {approx.shape} vs {exact.shape}")
     hits = [(len(set(a[a >= 0]) & set(e[e >= 0]))) for a, e in zip(approx, exact)]
     return float(np.sum(hits) / np.sum(exact >= 0))
 
@@ -154,10 +154,13 @@ def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: in
     ``single_queries``), against exact results from a flat index.
     """
     q = _check_vectors(queries, "queries")
-    reference = build_index(vectors, kind="flat", metric=configs[0].get("metric", "ip") if configs else "ip")
-    _, exact = reference.search(q, k)
+    exact_by_metric = {}  # each config is scored against the exact answer under its own metric
     rows = []
     for config in configs:
+        metric = config.get("metric", "ip")
+        if metric not in exact_by_metric:
+            exact_by_metric[metric] = build_index(vectors, kind="flat", metric=metric).search(q, k)[1]
+        exact = exact_by_metric[metric]
         index = build_index(vectors, **config)
         start = time.perf_counter()
         _, ids = index.search(q, k)
@@ -166,7 +169,7 @@ def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: in
         for row in q[:single_queries]:
             index.search(row[None, :], k)
         single = min(single_queries, len(q)) / (time.perf_counter() - start)
-        rows.append({**config, "recall@k": recall_at_k(ids, exact), "build s": index.build_seconds,
+        rows.append({**config, "recall@k": neighbour_recall(ids, exact), "build s": index.build_seconds,
                      "QPS batched": batched, "QPS one by one": single, "memory MB": index.memory_bytes / 2**20})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -289,3 +292,8 @@ def _check_vectors(vectors, name: str) -> np.ndarray:
 
 def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _check_metric(metric: str, caller: str) -> None:
+    if metric not in ("ip", "cosine"):
+        raise ValueError(f"{caller}: metric must be 'ip' or 'cosine', got {metric!r}")

@@ -68,3 +68,10 @@ def test_side_tables_need_contiguous_ids_and_a_category():
 def test_check_interactions_rejects_non_frames():
     with pytest.raises(ValueError, match="expected a pandas DataFrame"):
         check_interactions([[0, 1]])
+
+
+def test_timezone_aware_timestamps_are_rejected_at_the_boundary_with_the_fix():
+    interactions, users, items = _tables()
+    aware = interactions.assign(timestamp=interactions["timestamp"].dt.tz_localize("Europe/Paris"))
+    with pytest.raises(ValueError, match="must be timezone-naive.*tz_convert"):
+        Dataset(aware, users, items)

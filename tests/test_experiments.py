@@ -145,3 +145,16 @@ def test_simulated_clicks_follow_the_probability_mass_of_the_list():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_padding_is_never_clicked_and_bad_ids_are_rejected():
+    probs = np.array([[0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+    clicks = ex.simulate_exposure_clicks(probs, np.array([[-1, 2], [0, -1]]), n_choices=50)
+    assert clicks.tolist() == [[False, True], [True, False]]  # -1 used to read the last item
+    with pytest.raises(ValueError, match="item ids must lie in 0..2"):
+        ex.simulate_exposure_clicks(probs, np.array([[3, 0], [0, 1]]))
+
+
+def test_welch_on_constant_samples_explains_instead_of_returning_nan():
+    with pytest.raises(ValueError, match="both samples are constant"):
+        ex.welch_ttest([1.0, 1.0, 1.0], [2.0, 2.0, 2.0])

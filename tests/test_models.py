@@ -3,12 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import scipy.sparse as sp
 from sklearn.metrics.pairwise import cosine_similarity
 
 from recsys_tutorial.data import make_synthetic
 from recsys_tutorial.models import ALS, EASE, ItemKNN, MatrixFactorization, NotFittedError, Oracle, Popularity, TwoTower
-from recsys_tutorial.models.base import interaction_matrix
+from recsys_tutorial.data import interaction_matrix
+from recsys_tutorial.models.base import top_k
 
 
 def checkerboard(n_users=40, n_items=20, holdout=True):
@@ -58,7 +60,8 @@ def test_contract_shapes_exclusion_and_fallback(name):
     popular = np.argsort(-np.asarray(seen.sum(axis=0)).ravel(), kind="stable")[:5]
     assert items[-1].tolist() == popular.tolist()
     with_seen, _ = model.recommend(users[:-1], k=5, exclude_seen=False)
-    assert with_seen.shape == (4, 5)
+    assert with_seen.tolist() == top_k(model.score_items(users[:-1]), 5)[0].tolist(), "no exclusion: the plain top-k"
+    assert any(set(with_seen[row]) & set(seen[user].indices) for row, user in enumerate(users[:-1]))
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
@@ -211,6 +214,7 @@ def test_save_and_load_round_trip_to_identical_recommendations(name, tmp_path):
         (MatrixFactorization(learning_rate=-1.0), "learning_rate must be a positive number"),
         (ALS(n_factors=-4), "n_factors must be a positive integer"),
         (ALS(alpha=-1.0), "alpha must be >= 0"),
+        (ALS(dtype="float16"), "dtype must be 'float64' or 'float32'"),
         (TwoTower(n_factors=0), "n_factors must be a positive integer"),
         (TwoTower(temperature=0.0), "temperature must be a positive number"),
         (ItemKNN(n_neighbors=0), "n_neighbors must be a positive integer"),
@@ -225,7 +229,7 @@ def test_bad_hyperparameters_are_named(model, message):
 def test_mse_needs_ratings_and_two_tower_checks_its_side_features():
     with pytest.raises(ValueError, match="needs a 'rating' column"):
         MatrixFactorization(loss="mse").fit(checkerboard().drop(columns="rating"))
-    with pytest.raises(ValueError, match="item_features has 3 rows"):
+    with pytest.raises(ValueError, match="item_features must be indexed by id and cover ids 0..19; 17 ids are missing"):
         TwoTower().fit(checkerboard(), item_features=pd.DataFrame({"category": ["a", "b", "c"]}))
     items = pd.DataFrame({"category": [None] + ["a"] * 19})
     with pytest.raises(ValueError, match="missing values"):
@@ -249,7 +253,7 @@ def test_mse_model_learns_ratings():
 
 
 def test_als_objective_decreases_and_matches_a_dense_computation():
-    from recsys_tutorial.models.als import _objective
+    from recsys_tutorial.models.als import _objective, _SparseConfidence
 
     model = ALS(n_factors=4, n_epochs=8, alpha=3.0).fit(checkerboard())
     assert all(b <= a + 1e-9 for a, b in zip(model.loss_history_, model.loss_history_[1:]))
@@ -261,26 +265,115 @@ def test_als_objective_decreases_and_matches_a_dense_computation():
     reference = (dense_c * (X.toarray() - prediction) ** 2).sum() + 0.01 * (
         (model.user_factors_**2).sum() + (model.item_factors_**2).sum()
     )
-    assert _objective(sp.csr_matrix(C), model.user_factors_, model.item_factors_, 0.01) == pytest.approx(
-        reference / X.shape[0] / X.shape[1], rel=1e-4
+    ours = _objective(
+        _SparseConfidence(sp.csr_matrix(C, dtype=np.float64), np.dtype("float64")),
+        torch.from_numpy(model.user_factors_),
+        torch.from_numpy(model.item_factors_),
+        0.01,
     )
+    assert ours == pytest.approx(reference / X.shape[0] / X.shape[1], rel=1e-10)
 
 
 def test_als_conjugate_gradient_converges_to_the_exact_solve():
     """With enough CG steps, one half-step equals the closed-form per-user solve."""
-    from recsys_tutorial.models.als import _conjugate_gradient
+    from recsys_tutorial.models.als import _conjugate_gradient, _SparseConfidence
 
     rng = np.random.default_rng(0)
     X = interaction_matrix(checkerboard())
     C = X.copy()
     C.data = 1 + 4.0 * C.data
-    Y = rng.standard_normal((20, 5)).astype(np.float32)
-    start = np.zeros((40, 5), dtype=np.float32)
-    solved = _conjugate_gradient(C.tocsr(), start, Y, reg=0.1, steps=25)
+    Y = rng.standard_normal((20, 5))
+    start = torch.zeros((40, 5), dtype=torch.float64)
+    confidence = _SparseConfidence(sp.csr_matrix(C, dtype=np.float64), np.dtype("float64"))
+    solved = _conjugate_gradient(confidence, start, torch.from_numpy(Y), reg=0.1, steps=25).numpy()
     for user in (0, 7, 39):
         c = C[user].toarray().ravel()
         c_full = np.where(c > 0, c, 1.0)
         p = (c > 0).astype(float)
         A = Y.T @ (c_full[:, None] * Y) + 0.1 * np.eye(5)
         exact = np.linalg.solve(A, Y.T @ (c_full * p))
-        np.testing.assert_allclose(solved[user], exact, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(solved[user], exact, rtol=1e-8, atol=1e-10)
+
+
+def test_als_float32_is_the_same_model_at_lower_precision():
+    """float32 only trades the last digits (and cross-CPU sameness) for speed: same factors, nearly."""
+    train = checkerboard()
+    precise = ALS(n_factors=4, n_epochs=5, alpha=3.0).fit(train)
+    fast = ALS(n_factors=4, n_epochs=5, alpha=3.0, dtype="float32").fit(train)
+    assert precise.user_factors_.dtype == np.float64 and fast.user_factors_.dtype == np.float32
+    np.testing.assert_allclose(fast.item_factors_, precise.item_factors_, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["MF-BPR", "TwoTower"])
+def test_sgd_models_train_in_float64(name):
+    """float64 is what makes SGD-trained vectors the same on every CPU (see the model modules)."""
+    model = MODELS[name]().fit(_train_for(name))
+    assert model.user_factors_.dtype == model.item_factors_.dtype == np.float64
+
+
+def test_matrix_factorization_restores_the_thread_setting_even_when_fit_fails(monkeypatch):
+    threads = torch.get_num_threads()
+    MatrixFactorization(n_epochs=2).fit(checkerboard())
+    assert torch.get_num_threads() == threads
+
+    def diverge(*args, **kwargs):
+        raise FloatingPointError("diverged")
+
+    monkeypatch.setattr(torch.nn.functional, "logsigmoid", diverge)  # fails inside the training loop
+    with pytest.raises(FloatingPointError):
+        MatrixFactorization(n_epochs=2).fit(checkerboard())
+    assert torch.get_num_threads() == threads
+
+
+def test_two_tower_aligns_side_features_by_id_not_by_position():
+    """A side table in another row order is the same table: the model must learn the same thing."""
+    items = pd.DataFrame({"parity": [i % 2 for i in range(20)]})
+    shuffled = items.sample(frac=1.0, random_state=0)  # same rows, index order scrambled
+    settings = dict(n_factors=8, hidden=16, n_epochs=5, batch_size=64)
+    ordered_model = TwoTower(**settings).fit(checkerboard(), item_features=items)
+    shuffled_model = TwoTower(**settings).fit(checkerboard(), item_features=shuffled)
+    np.testing.assert_array_equal(ordered_model.item_embeddings(), shuffled_model.item_embeddings())
+
+
+def test_a_failed_fit_leaves_the_model_unfitted_and_no_side_tables_behind():
+    model = TwoTower(n_factors=4, hidden=8, n_epochs=1)
+    with pytest.raises(ValueError, match="missing column"):
+        model.fit(checkerboard().drop(columns="item_id"), item_features=pd.DataFrame({"c": ["a"] * 20}))
+    assert not hasattr(model, "_item_features") and not hasattr(model, "_user_features")
+    with pytest.raises(NotFittedError):
+        model.recommend([0])
+
+
+@pytest.mark.parametrize("name", ["EASE", "ItemKNN", "ALS", "MF-BPR"])
+def test_a_failed_refit_does_not_serve_the_previous_fit(name):
+    model = MODELS[name]().fit(checkerboard())
+    broken = {"EASE": "reg", "ItemKNN": "n_neighbors", "ALS": "n_factors", "MF-BPR": "n_factors"}[name]
+    setattr(model, broken, -1)
+    with pytest.raises(ValueError, match=broken):
+        model.fit(checkerboard())
+    with pytest.raises(NotFittedError):
+        model.recommend([0])
+
+
+def test_nan_scores_are_reported_with_the_model_name():
+    model = ALS(n_factors=2, n_epochs=1).fit(checkerboard())
+    model.item_factors_[3] = np.nan  # what a diverged fit leaves behind
+    with pytest.raises(ValueError, match="ALS: scores contain NaN"):
+        model.recommend([0, 1])
+
+
+def test_top_k_rejects_nan_instead_of_failing_to_reshape():
+    from recsys_tutorial.models.base import top_k
+
+    with pytest.raises(ValueError, match="top_k: scores contain NaN"):
+        top_k(np.array([[0.3, np.nan, 0.1]]), 2)
+
+
+@pytest.mark.parametrize("name", ["ALS", "MF-BPR", "TwoTower"])
+def test_random_state_none_means_not_reproducible_for_every_model(name):
+    def fitted_vectors():
+        model = MODELS[name]()
+        model.random_state = None
+        return model.fit(checkerboard()).item_embeddings()
+
+    assert not np.array_equal(fitted_vectors(), fitted_vectors())

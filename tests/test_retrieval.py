@@ -19,7 +19,7 @@ def test_flat_matches_numpy_brute_force():
         scores, ids = retrieval.build_index(x, "flat", metric=metric).search(q, 10)
         ref_scores, ref_ids = retrieval.brute_force_search(x, q, 10, metric=metric)
         np.testing.assert_allclose(scores, ref_scores, rtol=1e-4, atol=1e-5)
-        assert retrieval.recall_at_k(ids, ref_ids) > 0.999
+        assert retrieval.neighbour_recall(ids, ref_ids) > 0.999
 
 
 @pytest.mark.parametrize("kind", ["ivf", "hnsw", "ivfpq"])
@@ -28,7 +28,7 @@ def test_default_settings_reach_high_recall_and_are_deterministic(kind):
     _, exact = retrieval.brute_force_search(x, q, 10)
     index = retrieval.build_index(x, kind)
     _, ids = index.search(q, 10)
-    assert retrieval.recall_at_k(ids, exact) >= 0.95
+    assert retrieval.neighbour_recall(ids, exact) >= 0.95
     _, again = retrieval.build_index(x, kind).search(q, 10)
     np.testing.assert_array_equal(ids, again)
     assert index.memory_bytes > 0 and index.ntotal == len(x)
@@ -52,8 +52,8 @@ def test_save_and_load_round_trip(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_recall_at_k_by_hand():
-    assert retrieval.recall_at_k(np.array([[1, 2, 3], [4, 5, 6]]), np.array([[3, 2, 9], [7, 8, 9]])) == pytest.approx(2 / 6)
+def test_neighbour_recall_by_hand():
+    assert retrieval.neighbour_recall(np.array([[1, 2, 3], [4, 5, 6]]), np.array([[3, 2, 9], [7, 8, 9]])) == pytest.approx(2 / 6)
 
 
 def test_search_unseen_skips_training_items():
@@ -107,3 +107,16 @@ def test_sweep_reports_recall_that_rises_with_nprobe():
     assert list(table.columns[:2]) == ["kind", "nprobe"]
     assert table["recall@k"].iloc[0] < table["recall@k"].iloc[1] <= table["recall@k"].iloc[2] == 1.0
     assert (table[["build s", "QPS batched", "QPS one by one", "memory MB"]] > 0).all().all()
+
+
+def test_every_sweep_config_is_scored_against_its_own_metric():
+    """A cosine flat index is exact under cosine: recall 1, even when an inner-product config comes first."""
+    x, q = _data()
+    table = retrieval.sweep(x, q, [{"kind": "flat", "metric": "ip"}, {"kind": "flat", "metric": "cosine"}], k=5, single_queries=5)
+    assert table["recall@k"].tolist() == [1.0, 1.0]
+
+
+def test_brute_force_search_rejects_metrics_it_does_not_compute():
+    x, q = _data()
+    with pytest.raises(ValueError, match="metric must be 'ip' or 'cosine', got 'l2'"):
+        retrieval.brute_force_search(x, q, 5, metric="l2")

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,12 +146,6 @@ def test_steepest_allowed_popularity_with_a_popularity_shift_stays_finite():
     assert np.isfinite(ds.truth.shifted_item_popularity).all()
     with pytest.raises(ValueError, match="item_popularity_exponent must lie in"):
         make_synthetic(item_popularity_exponent=1000)
-
-
-def test_default_world_is_fast():
-    start = time.perf_counter()
-    make_synthetic(random_state=5)
-    assert time.perf_counter() - start < 2.0
 
 
 def test_a_co_occurrence_model_beats_popularity_and_the_oracle_beats_both(world):

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-__all__ = ["Dataset", "EVENT_TYPES", "INTERACTION_COLUMNS", "check_interactions"]
+__all__ = ["Dataset", "EVENT_TYPES", "INTERACTION_COLUMNS", "check_interactions", "interaction_matrix"]
 
 #: Event types in funnel order. ``rating`` is the event of explicit-feedback data (MovieLens).
 EVENT_TYPES = ("view", "click", "add_to_cart", "purchase", "rating")
@@ -136,6 +137,11 @@ def check_interactions(
     timestamps = interactions["timestamp"]
     if not pd.api.types.is_datetime64_any_dtype(timestamps):
         raise ValueError(f"interactions: column 'timestamp' must be datetime64, got dtype {timestamps.dtype}")
+    if getattr(timestamps.dtype, "tz", None) is not None:
+        raise ValueError(
+            f"interactions: column 'timestamp' must be timezone-naive (one clock for the whole log), got "
+            f"{timestamps.dtype}; convert it first, e.g. timestamps.dt.tz_convert('UTC').dt.tz_localize(None)"
+        )
     if timestamps.isna().any():
         raise ValueError(f"interactions: column 'timestamp' has {int(timestamps.isna().sum())} missing values")
     unknown = set(pd.unique(interactions["event_type"])) - set(EVENT_TYPES)
@@ -171,3 +177,15 @@ def _check_id_table(table: pd.DataFrame, name: str, id_column: str) -> None:
             f"{name}: column '{id_column}' must be the contiguous integers 0..{len(table) - 1} in order "
             "(map raw ids once, in the loader)"
         )
+
+
+def interaction_matrix(interactions: pd.DataFrame, shape: tuple[int, int] | None = None) -> sp.csr_matrix:
+    """Binary user × item CSR matrix: 1 where the user interacted with the item at least once."""
+    users = interactions["user_id"].to_numpy()
+    items = interactions["item_id"].to_numpy()
+    if shape is None:
+        shape = (int(users.max()) + 1, int(items.max()) + 1)
+    X = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), shape=shape)
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    return X

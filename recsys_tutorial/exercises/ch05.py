@@ -18,7 +18,7 @@ def check_1(recall) -> CheckResult:
     if isinstance(value, CheckResult):
         return value
     approx, exact = np.array([[4, 8, 15, 16], [23, 42, 1, 2]]), np.array([[4, 15, 7, 16], [42, 5, 6, 23]])
-    expected = retrieval.recall_at_k(approx, exact)
+    expected = retrieval.neighbour_recall(approx, exact)
     if close(value, expected):
         return correct(f"{expected:.3f}: 3 of 4 neighbours found for the first query, 2 of 4 for the second.")
     if close(value, 2 / 8):
@@ -47,7 +47,7 @@ def _merged_recall_by_size():
     from .. import evaluation, split
     from ..data import make_synthetic
     from ..models import ALS, ItemKNN, Popularity
-    from ..models.base import interaction_matrix
+    from ..data import interaction_matrix
 
     world = make_synthetic(random_state=0)
     train, test = split.temporal_split(world.interactions, test_fraction=0.2)

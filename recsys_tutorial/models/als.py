@@ -14,8 +14,14 @@ YᵀY is shared by all users; the correction Yᵀ(C_u − I)Y involves only the 
 each solve costs O(n_u d² + d³) instead of touching the whole catalogue. Like the ``implicit``
 library, we solve approximately with a few conjugate-gradient steps started from the previous
 factors (Takács, Pilászy & Tikk, RecSys 2011), vectorised over all users at once: one step needs
-only sparse matrix products (and PyTorch's sampled dense product for the dots on the stored
-cells), never a per-user Python loop.
+only sparse matrix products (and a sampled dense product for the dots on the stored cells), never
+a per-user Python loop.
+
+Every product runs in PyTorch. One library means one thread pool (mixing NumPy's OpenBLAS
+threads with PyTorch's oversubscribes the cores and made two threads three times slower than
+one). The default precision, float64, makes the factors the same on every CPU, whichever SIMD
+kernels it picks: in float32 they differed by up to 3e-3 between two kernels of one machine.
+float32 fits MovieLens-100K about 2.7 times as fast (benchmarks/bench_als.py).
 """
 
 from __future__ import annotations
@@ -50,14 +56,17 @@ class ALS(EmbeddingMixin, Recommender):
         Confidence scaling: c_ui = 1 + alpha · r_ui.
     cg_steps : int
         Conjugate-gradient steps per half-step; 3 is usually enough with warm starts.
-    random_state : int
-        Seed of the initial factors.
+    dtype : {"float64", "float32"}
+        Precision of the computation. float64 gives the same factors on every CPU; float32 is
+        about 2.7 times as fast, but its factors (and so its rankings) vary slightly between CPUs.
+    random_state : int or None
+        Seed of the initial factors. ``None``: a fresh seed on every fit.
     show_progress : bool
         Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
-    user_factors_, item_factors_ : ndarray of float32, shape (n_users, d), (n_items, d)
+    user_factors_, item_factors_ : ndarray of ``dtype``, shape (n_users, d), (n_items, d)
     loss_history_ : list of float
         The objective after each epoch, divided by the number of cells.
 
@@ -76,6 +85,7 @@ class ALS(EmbeddingMixin, Recommender):
         reg: float = 0.01,
         alpha: float = 1.0,
         cg_steps: int = 3,
+        dtype: str = "float64",
         random_state: int | None = 0,
         show_progress: bool = False,
     ):
@@ -84,6 +94,7 @@ class ALS(EmbeddingMixin, Recommender):
         self.reg = reg
         self.alpha = alpha
         self.cg_steps = cg_steps
+        self.dtype = dtype
         self.random_state = random_state
         self.show_progress = show_progress
 
@@ -92,98 +103,98 @@ class ALS(EmbeddingMixin, Recommender):
         check_positive(self, "reg")
         if not self.alpha >= 0:
             raise ValueError(f"ALS: alpha must be >= 0, got {self.alpha!r}")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"ALS: dtype must be 'float64' or 'float32', got {self.dtype!r}")
+        dtype = np.dtype(self.dtype)
         # Confidence counts every interaction, which the binary X has dropped.
         counts = interactions.groupby(["user_id", "item_id"]).size()
-        R = sp.csr_matrix(
-            (counts.to_numpy(dtype=np.float32), (counts.index.get_level_values(0), counts.index.get_level_values(1))),
+        confidence = sp.csr_matrix(
+            (1.0 + self.alpha * counts.to_numpy(dtype=np.float64), (counts.index.get_level_values(0), counts.index.get_level_values(1))),
             shape=X.shape,
-        )
-        R.sort_indices()
-        confidence = R.copy()
-        confidence.data = 1.0 + self.alpha * confidence.data  # c_ui on the interacted cells
-        confidence_t = confidence.T.tocsr()
-        confidence_t.sort_indices()  # CSR order must match the order sampled_addmm returns
+        )  # c_ui = 1 + α r_ui on the interacted cells
+        by_user, by_item = _SparseConfidence(confidence, dtype), _SparseConfidence(confidence.T.tocsr(), dtype)
 
         rng = np.random.default_rng(self.random_state)
         n_users, n_items = X.shape
-        user_factors = (0.01 * rng.standard_normal((n_users, self.n_factors))).astype(np.float32)
-        item_factors = (0.01 * rng.standard_normal((n_items, self.n_factors))).astype(np.float32)
+        user_factors = torch.from_numpy((0.01 * rng.standard_normal((n_users, self.n_factors))).astype(dtype))  # (U, d)
+        item_factors = torch.from_numpy((0.01 * rng.standard_normal((n_items, self.n_factors))).astype(dtype))  # (I, d)
 
         self.loss_history_ = []
         progress = tqdm(range(self.n_epochs), desc="ALS", disable=not self.show_progress)
         for _ in progress:
-            user_factors = _conjugate_gradient(confidence, user_factors, item_factors, self.reg, self.cg_steps)
-            item_factors = _conjugate_gradient(confidence_t, item_factors, user_factors, self.reg, self.cg_steps)
-            self.loss_history_.append(_objective(confidence, user_factors, item_factors, self.reg))
+            user_factors = _conjugate_gradient(by_user, user_factors, item_factors, self.reg, self.cg_steps)
+            item_factors = _conjugate_gradient(by_item, item_factors, user_factors, self.reg, self.cg_steps)
+            self.loss_history_.append(_objective(by_user, user_factors, item_factors, self.reg))
             progress.set_postfix({"loss": f"{self.loss_history_[-1]:.5f}"})
-        self.user_factors_ = user_factors
-        self.item_factors_ = item_factors
+        self.user_factors_ = user_factors.numpy()
+        self.item_factors_ = item_factors.numpy()
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T
 
 
-def _conjugate_gradient(confidence: sp.csr_matrix, X: np.ndarray, Y: np.ndarray, reg: float, steps: int) -> np.ndarray:
+class _SparseConfidence:
+    """The confidence matrix C as PyTorch CSR tensors: c_ui, and c_ui − 1, on the stored cells."""
+
+    def __init__(self, confidence: sp.csr_matrix, dtype: np.dtype):
+        confidence.sort_indices()  # the order sampled_addmm returns its values in
+        self.shape = confidence.shape
+        self.values = _torch_csr(confidence, confidence.data.astype(dtype))
+        self.extra = _torch_csr(confidence, (confidence.data - 1.0).astype(dtype))  # c_ui − 1
+
+    def with_values(self, values: torch.Tensor) -> torch.Tensor:
+        """A CSR tensor with C's pattern and the given values."""
+        return torch.sparse_csr_tensor(self.extra.crow_indices(), self.extra.col_indices(), values, size=self.shape)
+
+
+def _conjugate_gradient(C: _SparseConfidence, X: torch.Tensor, Y: torch.Tensor, reg: float, steps: int) -> torch.Tensor:
     """A few CG steps on every row's system  A_u x_u = b_u  at once, warm-started at ``X``.
 
     A_u = YᵀY + λI + Σ_(i in u) (c_ui − 1) y_i y_iᵀ,    b_u = Σ_(i in u) c_ui y_i
     """
-    pattern = _torch_pattern(confidence)
-    weights = confidence.data - 1.0  # c_ui − 1 on the row's own cells
-    gram = Y.T @ Y + reg * np.eye(Y.shape[1], dtype=Y.dtype)  # YᵀY + λI, shared by every row
+    gram = Y.T @ Y + reg * torch.eye(Y.shape[1], dtype=Y.dtype)  # (d, d): YᵀY + λI, shared by every row
 
     def apply_A(V):
         # A_u v_u = (YᵀY + λI) v_u + Σ_(i in u) (c_ui − 1)(y_i · v_u) y_i
-        dots = _stored_dots(pattern, V, Y)  # (nnz,): v_u · y_i on the stored cells
-        S = sp.csr_matrix((weights * dots, confidence.indices, confidence.indptr), shape=confidence.shape)
-        return V @ gram + S @ Y
+        dots = torch.sparse.sampled_addmm(C.extra, V, Y.T, beta=0.0).values()  # (nnz,): v_u · y_i, stored cells
+        return V @ gram + C.with_values(C.extra.values() * dots) @ Y
 
-    b = confidence @ Y  # Yᵀ C_u p_u, since p_ui = 1 exactly on the stored cells
-    X = X.copy()
+    b = C.values @ Y  # (n, d): Yᵀ C_u p_u, since p_ui = 1 exactly on the stored cells
+    X = X.clone()
     r = b - apply_A(X)
-    p = r.copy()
-    rs_old = np.einsum("nd,nd->n", r, r)
+    p = r.clone()
+    rs_old = (r * r).sum(dim=1)  # (n,)
     for _ in range(steps):
         Ap = apply_A(p)
-        step = rs_old / np.maximum(np.einsum("nd,nd->n", p, Ap), 1e-20)
+        step = rs_old / (p * Ap).sum(dim=1).clamp(min=1e-30)
         X += step[:, None] * p
         r -= step[:, None] * Ap
-        rs_new = np.einsum("nd,nd->n", r, r)
-        p = r + (rs_new / np.maximum(rs_old, 1e-20))[:, None] * p
+        rs_new = (r * r).sum(dim=1)
+        p = r + (rs_new / rs_old.clamp(min=1e-30))[:, None] * p
         rs_old = rs_new
-    return X.astype(np.float32)
+    return X
 
 
-def _objective(confidence: sp.csr_matrix, X: np.ndarray, Y: np.ndarray, reg: float) -> float:
+def _objective(C: _SparseConfidence, X: torch.Tensor, Y: torch.Tensor, reg: float) -> float:
     """Σ c_ui (p_ui − x_u·y_i)² + λ(‖X‖² + ‖Y‖²), per cell, without forming the dense matrix.
 
     Over all cells with weight 1 and target 0 the sum is ‖X Yᵀ‖² = trace((XᵀX)(YᵀY)); the
     interacted cells then swap that term for their own weighted one.
     """
-    predicted = _stored_dots(_torch_pattern(confidence), X, Y).astype(np.float64)
-    all_zero_targets = float(np.sum((X.T @ X) * (Y.T @ Y)))
-    own = confidence.data * (1.0 - predicted) ** 2 - predicted**2
-    total = all_zero_targets + own.sum() + reg * (np.sum(X**2) + np.sum(Y**2))
-    return float(total / (confidence.shape[0] * confidence.shape[1]))
+    predicted = torch.sparse.sampled_addmm(C.values, X, Y.T, beta=0.0).values()  # x_u · y_i, stored cells
+    all_zero_targets = ((X.T @ X) * (Y.T @ Y)).sum()
+    own = C.values.values() * (1.0 - predicted) ** 2 - predicted**2
+    total = all_zero_targets + own.sum() + reg * ((X**2).sum() + (Y**2).sum())
+    return float(total) / (C.shape[0] * C.shape[1])
 
 
-def _torch_pattern(matrix: sp.csr_matrix) -> torch.Tensor:
-    """The sparsity pattern of a SciPy CSR matrix as a PyTorch CSR tensor (values unused)."""
-    with warnings.catch_warnings():  # PyTorch flags its sparse CSR support as beta on creation
+def _torch_csr(pattern: sp.csr_matrix, values: np.ndarray) -> torch.Tensor:
+    """A PyTorch CSR tensor with the pattern of a SciPy CSR matrix and the given values."""
+    with warnings.catch_warnings():  # PyTorch flags its sparse CSR support as beta, once, on first creation
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(
-            torch.from_numpy(matrix.indptr.astype(np.int64)),
-            torch.from_numpy(matrix.indices.astype(np.int64)),
-            torch.zeros(matrix.nnz, dtype=torch.float32),
-            size=matrix.shape,
+            torch.from_numpy(pattern.indptr.astype(np.int64)),
+            torch.from_numpy(pattern.indices.astype(np.int64)),
+            torch.from_numpy(values),
+            size=pattern.shape,
         )
-
-
-def _stored_dots(pattern: torch.Tensor, V: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """v_r · y_c for every stored cell (r, c) of ``pattern``, in CSR order.
-
-    A sampled dense-dense product (SDDMM): only the stored cells of V Yᵀ are computed, by
-    PyTorch's ``sampled_addmm``, without gathering a copy of both vectors for every cell.
-    """
-    product = torch.sparse.sampled_addmm(pattern, torch.from_numpy(V), torch.from_numpy(Y).T, beta=0.0)
-    return product.values().numpy()

@@ -25,13 +25,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.dataset import interaction_matrix
+
 __all__ = [
     "Recommender",
     "EmbeddingMixin",
     "NotFittedError",
     "check_interactions_frame",
     "check_positive",
-    "interaction_matrix",
+    "torch_seed",
     "top_k",
 ]
 
@@ -51,11 +53,14 @@ class Recommender:
     def fit(self, interactions: pd.DataFrame):
         """Learn from ``interactions`` (columns ``user_id``, ``item_id``); returns ``self``."""
         check_interactions_frame(interactions, type(self).__name__)
+        # Unfitted until _fit succeeds: a failed (re)fit raises NotFittedError on use, never
+        # serves a mix of the old fit and the new one.
+        self.__dict__.pop("seen_", None)
         X = interaction_matrix(interactions, shape=self._matrix_shape(interactions))
         self.n_users_, self.n_items_ = X.shape
-        self.seen_ = X
         self.item_popularity_ = np.asarray(X.sum(axis=0)).ravel()  # users per item
         self._fit(X, interactions)
+        self.seen_ = X
         return self
 
     def _fit(self, X: sp.csr_matrix, interactions: pd.DataFrame) -> None:
@@ -113,7 +118,7 @@ class Recommender:
             batch = np.asarray(self._score(users[rows]), dtype=np.float64)
             if exclude_seen:
                 batch[self.seen_[users[rows]].nonzero()] = -np.inf
-            items[rows], scores[rows] = top_k(batch, k)
+            items[rows], scores[rows] = top_k(batch, k, source=type(self).__name__)
         if (~known).any():
             fallback_items, fallback_scores = top_k(self.item_popularity_[None, :].astype(np.float64), k)
             items[~known], scores[~known] = fallback_items, fallback_scores
@@ -197,6 +202,16 @@ def check_positive(model, *names: str, integer: bool = False) -> None:
             raise ValueError(f"{type(model).__name__}: {name} must be {kind}, got {value!r}")
 
 
+def torch_seed(random_state) -> int:
+    """The integer seed for PyTorch's generators: ``random_state`` itself, or a fresh one for ``None``.
+
+    ``None`` means "not reproducible" for every model of the package, as it does for NumPy.
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % 2**63)
+    return int(random_state)
+
+
 def check_interactions_frame(interactions, caller: str) -> None:
     """Raise ``ValueError`` unless ``interactions`` has non-negative integer ``user_id``/``item_id``."""
     if not isinstance(interactions, pd.DataFrame):
@@ -213,25 +228,16 @@ def check_interactions_frame(interactions, caller: str) -> None:
             raise ValueError(f"{caller}.fit: column '{column}' must be >= 0, found {values.min()}")
 
 
-def interaction_matrix(interactions: pd.DataFrame, shape: tuple[int, int] | None = None) -> sp.csr_matrix:
-    """Binary user × item CSR matrix: 1 where the user interacted with the item at least once."""
-    users = interactions["user_id"].to_numpy()
-    items = interactions["item_id"].to_numpy()
-    if shape is None:
-        shape = (int(users.max()) + 1, int(items.max()) + 1)
-    X = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), shape=shape)
-    X.sum_duplicates()
-    X.data[:] = 1.0
-    return X
-
-
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k(scores: np.ndarray, k: int, source: str = "top_k") -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` highest scores of each row, best first; ties go to the lower item id; ``-inf`` → item -1.
 
     Exactly what a stable descending sort would return, in linear time per row: find the k-th
     largest score, keep everything above it, and fill up with the lowest ids that equal it.
+    NaN scores raise a ``ValueError`` that names ``source`` (the model that produced them).
     """
     n_rows, n_items = scores.shape
+    if np.isnan(scores).any():
+        raise ValueError(f"{source}: scores contain NaN (did training diverge? try a smaller learning_rate)")
     if k < n_items:
         threshold = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]  # (n, 1): the k-th largest
         above = scores > threshold

@@ -18,17 +18,23 @@ user's ranking, but the item bias does, so it is kept.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from .base import EmbeddingMixin, Recommender, check_positive
+from .base import EmbeddingMixin, Recommender, check_positive, torch_seed
 
 __all__ = ["MatrixFactorization"]
 
 log = logging.getLogger(__name__)
+
+#: Training precision. In float32 the learnt vectors differ from CPU to CPU (SIMD kernels round
+#: differently and SGD amplifies it); in float64 they come out the same on every CPU tried, and
+#: the tiny per-batch operations cost no more.
+DTYPE = torch.float64
 
 
 class MatrixFactorization(EmbeddingMixin, Recommender):
@@ -49,16 +55,17 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
     reg : float
         λ, the L2 penalty on the embeddings and biases in each mini-batch.
     batch_size : int
-        Training examples per step, shuffled afresh each epoch.
-    random_state : int
-        Seed of the initial embeddings, the shuffling and the BPR negatives.
+        Training examples per step, shuffled afresh each epoch. On a validation split carved from
+        MovieLens-100K training data, 2048 matched 1024's NDCG@10 in two thirds of the time.
+    random_state : int or None
+        Seed of the initial embeddings, the shuffling and the BPR negatives. ``None``: a fresh seed on every fit.
     show_progress : bool
         Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
-    user_factors_, item_factors_ : ndarray of float32, shape (n_users, d), (n_items, d)
-    user_bias_, item_bias_ : ndarray of float32
+    user_factors_, item_factors_ : ndarray of float64, shape (n_users, d), (n_items, d)
+    user_bias_, item_bias_ : ndarray of float64
     global_mean_ : float
         μ (0 for BPR).
     loss_history_ : list of float
@@ -80,7 +87,7 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         n_epochs: int = 30,
         learning_rate: float = 0.01,
         reg: float = 0.01,
-        batch_size: int = 1024,
+        batch_size: int = 2048,
         random_state: int | None = 0,
         show_progress: bool = False,
     ):
@@ -102,23 +109,23 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         check_positive(self, "learning_rate")
         if not self.reg >= 0:
             raise ValueError(f"MatrixFactorization: reg must be >= 0, got {self.reg!r}")
-        generator = torch.Generator().manual_seed(0 if self.random_state is None else int(self.random_state))
+        generator = torch.Generator().manual_seed(torch_seed(self.random_state))
         n_users, n_items = X.shape
         d = self.n_factors
 
         # 1) Parameters: small random embeddings, zero biases.
-        P = torch.nn.Parameter(0.1 * torch.randn(n_users, d, generator=generator))  # (U, d)
-        Q = torch.nn.Parameter(0.1 * torch.randn(n_items, d, generator=generator))  # (I, d)
-        b_user = torch.nn.Parameter(torch.zeros(n_users))
-        b_item = torch.nn.Parameter(torch.zeros(n_items))
-        optimizer = torch.optim.Adam([P, Q, b_user, b_item], lr=self.learning_rate)
+        P = torch.nn.Parameter(0.1 * torch.randn(n_users, d, generator=generator, dtype=DTYPE))  # (U, d)
+        Q = torch.nn.Parameter(0.1 * torch.randn(n_items, d, generator=generator, dtype=DTYPE))  # (I, d)
+        b_user = torch.nn.Parameter(torch.zeros(n_users, dtype=DTYPE))
+        b_item = torch.nn.Parameter(torch.zeros(n_items, dtype=DTYPE))
+        optimizer = torch.optim.Adam([P, Q, b_user, b_item], lr=self.learning_rate, fused=True)
 
         # 2) Training examples: rated pairs (MSE) or interacted pairs (BPR).
         if self.loss == "mse":
             rated = interactions.dropna(subset=["rating"]).groupby(["user_id", "item_id"], as_index=False)["rating"].mean()
             users = torch.tensor(rated["user_id"].to_numpy(), dtype=torch.long)
             items = torch.tensor(rated["item_id"].to_numpy(), dtype=torch.long)
-            targets = torch.tensor(rated["rating"].to_numpy(), dtype=torch.float32)
+            targets = torch.tensor(rated["rating"].to_numpy(), dtype=DTYPE)
             mu = float(targets.mean())
         else:
             coo = X.tocoo()
@@ -126,39 +133,44 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
             items = torch.as_tensor(coo.col, dtype=torch.long)
             mu = 0.0
 
-        # 3) The training loop: shuffled mini-batches, Adam.
-        self.loss_history_ = []
-        n = len(users)
-        progress = tqdm(range(self.n_epochs), desc=f"MF ({self.loss})", disable=not self.show_progress)
-        for _ in progress:
-            order = torch.randperm(n, generator=generator)
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                idx = order[start : start + self.batch_size]
-                u, i = users[idx], items[idx]
-                if self.loss == "mse":
-                    # r̂ = μ + b_u + b_i + p_u · q_i
-                    prediction = mu + b_user[u] + b_item[i] + (P[u] * Q[i]).sum(dim=1)  # (B,)
-                    data_loss = ((targets[idx] - prediction) ** 2).sum()
-                    penalty = (P[u] ** 2).sum() + (Q[i] ** 2).sum() + (b_user[u] ** 2).sum() + (b_item[i] ** 2).sum()
-                else:
-                    j = torch.randint(0, n_items, (len(idx),), generator=generator)  # sampled negatives
-                    x_ui = b_item[i] + (P[u] * Q[i]).sum(dim=1)  # (B,)
-                    x_uj = b_item[j] + (P[u] * Q[j]).sum(dim=1)  # (B,)
-                    data_loss = -torch.nn.functional.logsigmoid(x_ui - x_uj).sum()
-                    penalty = (P[u] ** 2).sum() + (Q[i] ** 2).sum() + (Q[j] ** 2).sum() + (b_item[i] ** 2).sum() + (b_item[j] ** 2).sum()
-                loss = (data_loss + self.reg * penalty) / len(idx)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(data_loss.detach())
-            self.loss_history_.append(total / n)
-            progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}"})
+        # 3) The training loop: shuffled mini-batches, Adam. Each step's tensors are too small to
+        #    split between threads: on two cores a second thread made training slower, not faster.
+        with _torch_threads(1):
+            self.loss_history_ = []
+            n = len(users)
+            progress = tqdm(range(self.n_epochs), desc=f"MF ({self.loss})", disable=not self.show_progress)
+            for _ in progress:
+                order = torch.randperm(n, generator=generator)
+                total = 0.0
+                for start in range(0, n, self.batch_size):
+                    idx = order[start : start + self.batch_size]
+                    u, i = users[idx], items[idx]
+                    # Each row is looked up once: every lookup costs a full-table gradient in backward.
+                    if self.loss == "mse":
+                        # r̂ = μ + b_u + b_i + p_u · q_i
+                        p_u, q_i, b_u, b_i = P[u], Q[i], b_user[u], b_item[i]  # (B, d), (B, d), (B,), (B,)
+                        prediction = mu + b_u + b_i + (p_u * q_i).sum(dim=1)  # (B,)
+                        data_loss = ((targets[idx] - prediction) ** 2).sum()
+                        penalty = (p_u**2).sum() + (q_i**2).sum() + (b_u**2).sum() + (b_i**2).sum()
+                    else:
+                        j = torch.randint(0, n_items, (len(idx),), generator=generator)  # sampled negatives
+                        p_u, q_i, q_j, b_i, b_j = P[u], Q[i], Q[j], b_item[i], b_item[j]
+                        x_ui = b_i + (p_u * q_i).sum(dim=1)  # (B,)
+                        x_uj = b_j + (p_u * q_j).sum(dim=1)  # (B,)
+                        data_loss = -torch.nn.functional.logsigmoid(x_ui - x_uj).sum()
+                        penalty = (p_u**2).sum() + (q_i**2).sum() + (q_j**2).sum() + (b_i**2).sum() + (b_j**2).sum()
+                    loss = (data_loss + self.reg * penalty) / len(idx)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    total += float(data_loss.detach())
+                self.loss_history_.append(total / n)
+                progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}"})
 
-        self.user_factors_ = P.detach().numpy().astype(np.float32)
-        self.item_factors_ = Q.detach().numpy().astype(np.float32)
-        self.user_bias_ = b_user.detach().numpy().astype(np.float32)
-        self.item_bias_ = b_item.detach().numpy().astype(np.float32)
+        self.user_factors_ = P.detach().numpy()
+        self.item_factors_ = Q.detach().numpy()
+        self.user_bias_ = b_user.detach().numpy()
+        self.item_bias_ = b_item.detach().numpy()
         self.global_mean_ = mu
 
     def predict_rating(self, user_ids, item_ids) -> np.ndarray:
@@ -172,3 +184,14 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_[None, :]
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    """Run the block with PyTorch limited to ``n`` intra-op threads, then restore the setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -32,11 +32,15 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .base import EmbeddingMixin, Recommender, check_positive
+from .base import EmbeddingMixin, Recommender, check_positive, torch_seed
 
 __all__ = ["TwoTower"]
 
 log = logging.getLogger(__name__)
+
+#: Training precision. In float32 the learnt vectors differ from CPU to CPU (SIMD kernels round
+#: differently and SGD amplifies it); in float64 they come out the same on every CPU tried.
+DTYPE = torch.float64
 
 
 class Tower(nn.Module):
@@ -44,10 +48,10 @@ class Tower(nn.Module):
 
     def __init__(self, n_ids: int, feature_cardinalities: list[int], n_factors: int, hidden: int):
         super().__init__()
-        self.id_embedding = nn.Embedding(n_ids, n_factors)
-        self.feature_embeddings = nn.ModuleList(nn.Embedding(n, n_factors) for n in feature_cardinalities)
+        self.id_embedding = nn.Embedding(n_ids, n_factors, dtype=DTYPE)
+        self.feature_embeddings = nn.ModuleList(nn.Embedding(n, n_factors, dtype=DTYPE) for n in feature_cardinalities)
         width = n_factors * (1 + len(feature_cardinalities))
-        self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, n_factors))
+        self.mlp = nn.Sequential(nn.Linear(width, hidden, dtype=DTYPE), nn.ReLU(), nn.Linear(hidden, n_factors, dtype=DTYPE))
 
     def forward(self, ids: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         parts = [self.id_embedding(ids)]  # (B, d)
@@ -72,14 +76,17 @@ class TwoTower(EmbeddingMixin, Recommender):
     logq_correction : bool
         Subtract log q_j from the in-batch logits (see the module docstring).
     n_epochs, batch_size, learning_rate, reg : training settings (Adam; ``reg`` is weight decay).
-    random_state : int
-        Seed of the initial weights and the batch order.
+        The defaults (with ``hidden=64``) were picked on a validation split carved from
+        MovieLens-100K training data: within 2 % of the best validation NDCG@10 of the wider,
+        longer and larger-batch settings tried, in a third of the earlier defaults' time.
+    random_state : int or None
+        Seed of the initial weights and the batch order. ``None``: a fresh seed on every fit.
     show_progress : bool
         Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
-    user_factors_, item_factors_ : ndarray of float32, unit rows, shape (n_users, d), (n_items, d)
+    user_factors_, item_factors_ : ndarray of float64, unit rows, shape (n_users, d), (n_items, d)
     temperature_ : float
     loss_history_ : list of float
 
@@ -95,13 +102,13 @@ class TwoTower(EmbeddingMixin, Recommender):
     def __init__(
         self,
         n_factors: int = 64,
-        hidden: int = 128,
+        hidden: int = 64,
         temperature: float = 0.1,
         learn_temperature: bool = False,
         logq_correction: bool = True,
-        n_epochs: int = 20,
-        batch_size: int = 512,
-        learning_rate: float = 0.005,
+        n_epochs: int = 8,
+        batch_size: int = 256,
+        learning_rate: float = 0.01,
         reg: float = 1e-6,
         random_state: int | None = 0,
         show_progress: bool = False,
@@ -126,7 +133,10 @@ class TwoTower(EmbeddingMixin, Recommender):
         the ids in ``interactions``.
         """
         self._user_features, self._item_features = user_features, item_features
-        return super().fit(interactions)
+        try:
+            return super().fit(interactions)
+        finally:
+            del self._user_features, self._item_features  # only for this fit, even a failed one
 
     def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "hidden", "n_epochs", "batch_size", integer=True)
@@ -136,25 +146,24 @@ class TwoTower(EmbeddingMixin, Recommender):
         n_users, n_items = X.shape
         user_codes, user_cards = _encode(self._user_features, n_users, "user_features")
         item_codes, item_cards = _encode(self._item_features, n_items, "item_features")
-        del self._user_features, self._item_features
 
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = torch_seed(self.random_state)
         with torch.random.fork_rng():  # seeded weight init that leaves torch's global RNG untouched
             torch.manual_seed(seed)
             user_tower = Tower(n_users, user_cards, self.n_factors, self.hidden)
             item_tower = Tower(n_items, item_cards, self.n_factors, self.hidden)
         generator = torch.Generator().manual_seed(seed)  # batch order
-        log_tau = nn.Parameter(torch.tensor(float(np.log(self.temperature))), requires_grad=self.learn_temperature)
+        log_tau = nn.Parameter(torch.tensor(float(np.log(self.temperature)), dtype=DTYPE), requires_grad=self.learn_temperature)
         params = list(user_tower.parameters()) + list(item_tower.parameters())
         params += [log_tau] if self.learn_temperature else []
-        optimizer = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=self.reg)
+        optimizer = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=self.reg, fused=True)
 
         coo = X.tocoo()
         users = torch.as_tensor(coo.row.astype(np.int64))
         items = torch.as_tensor(coo.col.astype(np.int64))
         user_feats, item_feats = torch.as_tensor(user_codes), torch.as_tensor(item_codes)
         # q_j: the chance that item j is in a batch, proportional to its number of training pairs.
-        log_q = torch.as_tensor(np.log(np.bincount(coo.col, minlength=n_items) / len(coo.col) + 1e-12), dtype=torch.float32)
+        log_q = torch.as_tensor(np.log(np.bincount(coo.col, minlength=n_items) / len(coo.col) + 1e-12), dtype=DTYPE)
 
         self.loss_history_ = []
         n = len(users)
@@ -167,12 +176,13 @@ class TwoTower(EmbeddingMixin, Recommender):
                 u, i = users[idx], items[idx]
                 user_vec = user_tower(u, user_feats[u])  # (B, d)
                 item_vec = item_tower(i, item_feats[i])  # (B, d)
-                logits = user_vec @ item_vec.T / log_tau.exp()  # (B, B): every user against every item
+                logits = (user_vec / log_tau.exp()) @ item_vec.T  # (B, B): every user against every item, over τ
+                # In place below: a float64 (B, B) copy costs more than the product that made it.
                 if self.logq_correction:
-                    logits = logits - log_q[i][None, :]
+                    logits.sub_(log_q[i][None, :])
                 # The same item twice in a batch is not a negative for itself.
-                duplicate = (i[None, :] == i[:, None]) & ~torch.eye(len(idx), dtype=torch.bool)
-                logits = logits.masked_fill(duplicate, float("-inf"))
+                repeat = (i[None, :] == i[:, None]).fill_diagonal_(False)  # (B, B)
+                logits.masked_fill_(repeat, float("-inf"))
                 loss = nn.functional.cross_entropy(logits, torch.arange(len(idx)))
                 optimizer.zero_grad()
                 loss.backward()
@@ -182,8 +192,8 @@ class TwoTower(EmbeddingMixin, Recommender):
             progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}", "tau": f"{float(log_tau.detach().exp()):.3f}"})
 
         with torch.no_grad():
-            self.user_factors_ = user_tower(torch.arange(n_users), user_feats).numpy().astype(np.float32)
-            self.item_factors_ = item_tower(torch.arange(n_items), item_feats).numpy().astype(np.float32)
+            self.user_factors_ = user_tower(torch.arange(n_users), user_feats).numpy()
+            self.item_factors_ = item_tower(torch.arange(n_items), item_feats).numpy()
         self.temperature_ = float(log_tau.detach().exp())
 
     def _score(self, users: np.ndarray) -> np.ndarray:
@@ -196,11 +206,16 @@ def _encode(features: pd.DataFrame | None, n_rows: int, name: str) -> tuple[np.n
         return np.zeros((n_rows, 0), dtype=np.int64), []
     if not isinstance(features, pd.DataFrame):
         raise ValueError(f"TwoTower: {name} must be a DataFrame indexed by id, got {type(features).__name__}")
-    if len(features) < n_rows:
-        raise ValueError(f"TwoTower: {name} has {len(features)} rows; the training data needs at least {n_rows}")
+    missing = pd.RangeIndex(n_rows).difference(features.index)
+    if len(missing):
+        raise ValueError(
+            f"TwoTower: {name} must be indexed by id and cover ids 0..{n_rows - 1}; "
+            f"{len(missing)} ids are missing, e.g. {missing[:5].tolist()}"
+        )
+    features = features.loc[np.arange(n_rows)]  # aligned by id, not by position
     codes, cards = [], []
     for column in features.columns:
-        values = features[column].iloc[:n_rows]
+        values = features[column]
         if values.isna().any():
             raise ValueError(f"TwoTower: {name} column '{column}' has missing values")
         code, uniques = pd.factorize(values, sort=True)
