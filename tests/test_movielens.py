@@ -1,4 +1,8 @@
-"""Tests of the MovieLens-100K loader: both file formats, the cache/download chain, bad input, real data."""
+"""Tests of the MovieLens-100K loader: both file formats, the cache/download chain, bad input, real data.
+
+Parsing (`movielens`) is tested on tiny hand-written files, without network; fetching
+(`movielens_fetch`) with the download and `pip download` replaced by fakes.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_tutorial.data import movielens
+from recsys_tutorial.data import movielens, movielens_fetch
 from recsys_tutorial.data.movielens import GENRES, load_movielens_100k
 
 # ---------------------------------------------------------------------------------------------
@@ -110,8 +114,8 @@ def no_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the loader tried to download although a copy was available")
 
-    monkeypatch.setattr(movielens, "_fetch_url", refuse)
-    monkeypatch.setattr(movielens, "_pip_download_recbole", refuse)
+    monkeypatch.setattr(movielens_fetch, "_fetch_url", refuse)
+    monkeypatch.setattr(movielens_fetch, "_pip_download_recbole", refuse)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +202,25 @@ def test_recbole_copy_gives_an_identical_dataset(grouplens_dir, recbole_dir, tmp
     assert_same_dataset(grouplens, load_movielens_100k(wheel))
 
 
+def test_fields_are_kept_as_written(tmp_path):
+    # pandas must not treat quote marks as quoting, "#" as a comment, "NA" as missing, or a zip
+    # code with leading zeros as a number.
+    title = '"Made Up" #1: NA'
+    grouplens = grouplens_files(
+        u_item=U_ITEM.replace("20|Made Up (1990)", f"20|{title} (1990)"),
+        u_user=U_USER.replace("|85711", "|00501").replace("|other|", "|NA|"),
+    )
+    recbole = recbole_files(
+        item=RECBOLE_ITEM.replace("20\tMade Up\t", f"20\t{title}\t"),
+        user=RECBOLE_USER.replace("\t85711", "\t00501").replace("\tother\t", "\tNA\t"),
+    )
+    ds = load_movielens_100k(write_folder(tmp_path / "grouplens", grouplens))
+    assert ds.items.loc[3, "title"] == f"{title} (1990)"
+    assert ds.users["zip_code"].tolist()[:2] == ["00501", "94043"] and ds.users.loc[1, "occupation"] == "NA"
+    assert ds.items.notna().sum().sum() == ds.items.size - 1  # only movie 267's release date is missing
+    assert_same_dataset(ds, load_movielens_100k(write_folder(tmp_path / "recbole", recbole)))
+
+
 def test_blank_lines_and_crlf_are_tolerated(grouplens_dir, tmp_path):
     files = grouplens_files(u_data=U_DATA.replace("\n", "\r\n") + "\n\n")
     assert_same_dataset(load_movielens_100k(grouplens_dir), load_movielens_100k(write_folder(tmp_path / "crlf", files)))
@@ -209,6 +232,10 @@ def test_blank_lines_and_crlf_are_tolerated(grouplens_dir, tmp_path):
 
 MALFORMED_GROUPLENS = {
     "u.data with three columns": ({"u_data": U_DATA.replace("\t3\t881250949", "\t881250949")}, r"u\.data, line 2: expected 4 columns"),
+    "u.data with five columns": ({"u_data": U_DATA.replace("\t2\t893286638", "\t2\t893286638\t0")}, r"u\.data, line 5: expected 4 columns separated by '\\t', found 5"),
+    "line numbers count blank lines": ({"u_data": "\n" + U_DATA.replace("\t1\t874724710", "\t0\t874724710")}, r"u\.data, line 5: rating must lie in 1\.\.5, found 0"),
+    "fractional user id": ({"u_data": U_DATA.replace("74\t1412", "74.5\t1412")}, r"u\.data, line 5: user id must be an integer, found '74\.5'"),
+    "empty u.data": ({"u_data": "\n\n"}, r"u\.data: the file holds no data lines"),
     "rating above 5": ({"u_data": U_DATA.replace("\t5\t881250949", "\t6\t881250949")}, r"u\.data, line 1: rating must lie in 1\.\.5, found 6"),
     "rating 0": ({"u_data": U_DATA.replace("\t1\t874724710", "\t0\t874724710")}, r"u\.data, line 4: rating must lie in 1\.\.5, found 0"),
     "rating nan": ({"u_data": U_DATA.replace("\t1\t874724710", "\tnan\t874724710")}, r"u\.data, line 4: rating must be a finite number"),
@@ -274,7 +301,7 @@ def test_cached_zip_is_used_without_downloading(grouplens_dir, tmp_path, no_netw
     cache.mkdir()
     write_zip(cache / "ml-100k.zip", grouplens_files(), prefix="ml-100k/")
 
-    with caplog.at_level(logging.INFO, logger=movielens.__name__):
+    with caplog.at_level(logging.INFO):
         ds = load_movielens_100k(cache_dir=cache)
     assert ds.metadata == {"format": "grouplens", "path": str(cache / "ml-100k.zip")}
     assert "found a cached copy" in caplog.text and "reading the grouplens copy" in caplog.text
@@ -300,13 +327,13 @@ def test_download_is_checked_and_cached(grouplens_dir, tmp_path, monkeypatch):
         calls.append((url, timeout))
         return archive
 
-    monkeypatch.setattr(movielens, "_fetch_url", serve)
-    monkeypatch.setattr(movielens, "_GROUPLENS_MD5", hashlib.md5(archive).hexdigest())
-    monkeypatch.setattr(movielens, "_GROUPLENS_BYTES", len(archive))
+    monkeypatch.setattr(movielens_fetch, "_fetch_url", serve)
+    monkeypatch.setattr(movielens_fetch, "_GROUPLENS_MD5", hashlib.md5(archive).hexdigest())
+    monkeypatch.setattr(movielens_fetch, "_GROUPLENS_BYTES", len(archive))
     cache = tmp_path / "cache"
 
     ds = load_movielens_100k(cache_dir=cache)
-    assert calls == [(movielens.GROUPLENS_URL, movielens._DOWNLOAD_TIMEOUT)]
+    assert calls == [(movielens_fetch.GROUPLENS_URL, movielens_fetch._DOWNLOAD_TIMEOUT)]
     assert (cache / "ml-100k.zip").read_bytes() == archive
     assert sorted(p.name for p in cache.iterdir()) == ["ml-100k.zip"]  # no scratch file left
     assert_same_dataset(load_movielens_100k(grouplens_dir), ds)
@@ -317,17 +344,17 @@ def test_download_is_checked_and_cached(grouplens_dir, tmp_path, monkeypatch):
 
 def test_bad_download_falls_back_to_the_recbole_wheel(grouplens_dir, tmp_path, monkeypatch, caplog):
     # The "download" answers with bytes whose MD5 is wrong; the "wheel" holds the tiny RecBole copy.
-    monkeypatch.setattr(movielens, "_fetch_url", lambda url, timeout: b"<html>a captive portal</html>")
+    monkeypatch.setattr(movielens_fetch, "_fetch_url", lambda url, timeout: b"<html>a captive portal</html>")
     files = recbole_files()
 
     def fake_pip_download(directory):
         return write_zip(directory / "recbole-1.2.1-py3-none-any.whl", files, prefix="recbole/dataset_example/ml-100k/")
 
-    monkeypatch.setattr(movielens, "_pip_download_recbole", fake_pip_download)
-    monkeypatch.setattr(movielens, "_RECBOLE_SHA256", {name: hashlib.sha256(b).hexdigest() for name, b in files.items()})
+    monkeypatch.setattr(movielens_fetch, "_pip_download_recbole", fake_pip_download)
+    monkeypatch.setattr(movielens_fetch, "_RECBOLE_SHA256", {name: hashlib.sha256(b).hexdigest() for name, b in files.items()})
     cache = tmp_path / "cache"
 
-    with caplog.at_level(logging.INFO, logger=movielens.__name__):
+    with caplog.at_level(logging.INFO):
         ds = load_movielens_100k(cache_dir=cache)
     assert "download_grouplens failed" in caplog.text and "stored the RecBole copy" in caplog.text
     assert ds.metadata == {"format": "recbole", "path": str(cache / "ml-100k")}
@@ -343,15 +370,15 @@ def test_no_source_raises_a_runtime_error_naming_the_three_ways(tmp_path, monkey
     def tampered_wheel(directory):  # a wheel whose files do not match the pinned hashes
         return write_zip(directory / "recbole-1.2.1-py3-none-any.whl", recbole_files(), prefix="recbole/dataset_example/ml-100k/")
 
-    monkeypatch.setattr(movielens, "_fetch_url", offline)
-    monkeypatch.setattr(movielens, "_pip_download_recbole", tampered_wheel)
+    monkeypatch.setattr(movielens_fetch, "_fetch_url", offline)
+    monkeypatch.setattr(movielens_fetch, "_pip_download_recbole", tampered_wheel)
     cache = tmp_path / "cache"
 
     with pytest.raises(RuntimeError) as raised:
         load_movielens_100k(cache_dir=cache)
     message = str(raised.value)
     assert "Name or service not known" in message and "SHA-256" in message  # why each way failed
-    assert movielens.GROUPLENS_URL in message and str(cache / "ml-100k.zip") in message  # 1. by hand
+    assert movielens_fetch.GROUPLENS_URL in message and str(cache / "ml-100k.zip") in message  # 1. by hand
     assert "cache_dir=" in message and "RECSYS_TUTORIAL_DATA" in message  # 2. download here
     assert "pip download --no-deps recbole==1.2.1" in message  # 3. the wheel from PyPI
     assert not (cache / "ml-100k").exists()
@@ -368,6 +395,50 @@ def real_movielens():
         return load_movielens_100k()
     except RuntimeError as error:
         pytest.fail(f"the real MovieLens-100K could not be had (PyPI or files.grouplens.org needed once):\n{error}")
+
+
+# Digests of every column of the real data, taken with the hand-written parser that the pandas one
+# replaced: the refactor changed no value, dtype or order (SHA-256 of the values, first 16 hex digits).
+REAL_DIGESTS = {
+    "interactions": {"user_id": "e590ba31e13b7556", "item_id": "882d5f95eaacdcdc", "timestamp": "4eead46f7d9374b6",
+                     "event_type": "cc1678b617d3b527", "rating": "34e37259811e5380"},
+    "users": {"user_id": "73ffb0dd00e9d4fd", "raw_user_id": "ad0698a1eb38bcf8", "age": "a4cf3195f95ff142",
+              "gender": "4ce505c342abd96b", "occupation": "6fb5a2a1b4dfd42b", "zip_code": "52794d3f64064e36"},
+    "items": {"item_id": "9818b4016ab17e6b", "raw_item_id": "110d9c0a53f4d5a8", "title": "3ec1688dfea8ee9f",
+              "release_date": "b32740578a09ef7c", "genres": "c90b79ee3b716e45", "category": "bdca9d3bc99d3704"},
+}  # fmt: skip
+REAL_DTYPES = {
+    "interactions": ["int64", "int64", "datetime64[ns]", "str", "float64"],
+    "users": ["int64", "int64", "int64", "str", "str", "str"],
+    "items": ["int64", "int64", "str", "datetime64[ns]", "object", "str"],
+}
+
+
+def column_digest(column: pd.Series) -> str:
+    """SHA-256 of a column's values: the bytes of numbers and datetimes, the repr of anything else."""
+    if column.dtype.kind == "M":
+        data = column.to_numpy().astype("datetime64[ns]").view(np.int64).tobytes()
+    elif column.dtype.kind in "if":
+        data = np.ascontiguousarray(column.to_numpy()).tobytes()
+    else:
+        data = "\x1f".join(map(repr, column)).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def test_real_movielens_100k_is_unchanged_by_the_pandas_parser(real_movielens):
+    for table, digests in REAL_DIGESTS.items():
+        frame = getattr(real_movielens, table)
+        assert frame.dtypes.astype(str).tolist() == REAL_DTYPES[table], table
+        assert isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0, table
+        assert {column: column_digest(frame[column]) for column in frame.columns} == digests, table
+
+
+def test_fetch_returns_the_cached_copy_without_network(tmp_path, no_network, monkeypatch):
+    monkeypatch.setenv("RECSYS_TUTORIAL_DATA", str(tmp_path))
+    write_zip(tmp_path / "ml-100k.zip", grouplens_files(), prefix="ml-100k/")
+    assert movielens_fetch.fetch_movielens_100k() == tmp_path / "ml-100k.zip"
+    write_folder(tmp_path / "ml-100k", recbole_files())
+    assert movielens_fetch.fetch_movielens_100k() == tmp_path / "ml-100k"  # the folder comes first
 
 
 def test_real_movielens_100k(real_movielens):

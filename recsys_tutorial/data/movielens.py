@@ -24,22 +24,21 @@ written as ``unkonwn`` (sic) in both fields. So that a chapter prints the same n
 copy a machine found, the `Dataset` holds only what both copies carry: the full GroupLens title
 (rebuilt from RecBole's two fields) and ``release_date`` = 1 January of the year in the title.
 
-With no ``path``, the loader looks in a cache folder, then downloads the GroupLens zip (checked
-against its published MD5), then takes the RecBole copy out of the wheel with ``pip download``
-and `zipfile` (nothing is installed), and logs which it used.
+With no ``path``, the loader asks `recsys_tutorial.data.movielens_fetch` for a copy: the cache
+folder, else the GroupLens zip (downloaded and checked against its published MD5), else the
+RecBole copy taken out of the wheel with ``pip download`` and `zipfile` (nothing is installed).
+This module only reads: it finds the three files of a copy in a folder or a zip, parses them with
+`pandas.read_csv` (every field as text, quoting off, since titles hold quote marks), checks each
+column (a `ValueError` names the file, the line and what is wrong), and builds the `Dataset`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import csv
+import io
 import logging
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -47,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
+from .movielens_fetch import GROUPLENS_FILES, RECBOLE_FILES, fetch_movielens_100k
 
 __all__ = ["load_movielens_100k", "GENRES"]
 
@@ -59,26 +59,12 @@ GENRES = (
     "Thriller", "War", "Western",
 )  # fmt: skip
 
-# The GroupLens archive. Its MD5 is the one GroupLens publishes beside it (ml-100k.zip.md5).
-GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-_GROUPLENS_MD5 = "0e33842e24a9c977be4e0107933c0723"
-_GROUPLENS_BYTES = 4_924_029
-_DOWNLOAD_TIMEOUT = 10  # seconds without an answer before giving up on files.grouplens.org
+# The columns of the GroupLens files, which have no header line (RecBole's name theirs).
+U_DATA_COLUMNS = ("user id", "item id", "rating", "timestamp")
+U_ITEM_COLUMNS = ("movie id", "title", "release date", "video release date", "IMDb URL", *GENRES)
+U_USER_COLUMNS = ("user id", "age", "gender", "occupation", "zip code")
 
-# The RecBole copy: pip checks the wheel against PyPI's hash; we also pin the three files we take.
-RECBOLE_REQUIREMENT = "recbole==1.2.1"
-_RECBOLE_DIR = "recbole/dataset_example/ml-100k/"
-_RECBOLE_SHA256 = {
-    "ml-100k.inter": "4edb74e2a81178c2ba9ff381495f754f996c4aea351b1272ca36b43da0935eff",
-    "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
-    "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
-}
-_PIP_TIMEOUT = 300  # seconds for the whole `pip download` (the wheel is about 2 MB)
 _RECBOLE_MISSING = "unkonwn"  # RecBole's placeholder (sic) for a title without a year
-
-# The three files of each copy, by role.
-_GROUPLENS_FILES = {"ratings": "u.data", "items": "u.item", "users": "u.user"}
-_RECBOLE_FILES = {"ratings": "ml-100k.inter", "items": "ml-100k.item", "users": "ml-100k.user"}
 
 
 def load_movielens_100k(
@@ -93,9 +79,9 @@ def load_movielens_100k(
         ``ml-100k.zip``, a folder with the RecBole files ``ml-100k.inter``/``.item``/``.user``, or
         the RecBole wheel itself. ``None`` (default) looks in the cache, then downloads.
     cache_dir : str or path-like, optional
-        Where ``ml-100k/`` or ``ml-100k.zip`` is looked for and a download is kept. Default: the
-        environment variable ``RECSYS_TUTORIAL_DATA``, else ``~/.cache/recsys_tutorial``.
-        Unused when ``path`` is given.
+        Where ``ml-100k/`` or ``ml-100k.zip`` is looked for and a download is kept (see
+        `fetch_movielens_100k`). Default: the environment variable ``RECSYS_TUTORIAL_DATA``, else
+        ``~/.cache/recsys_tutorial``. Unused when ``path`` is given.
 
     Returns
     -------
@@ -128,7 +114,7 @@ def load_movielens_100k(
     (943, 1682, 100000)
     """
     if path is None:
-        path = _cached_or_fetched_copy(cache_dir)
+        path = fetch_movielens_100k(cache_dir)
     fmt, location, files = _read_copy(Path(path))
     log.info("MovieLens-100K: reading the %s copy at %s", fmt, location)
     parse = _parse_grouplens if fmt == "grouplens" else _parse_recbole
@@ -137,123 +123,7 @@ def load_movielens_100k(
 
 
 # ---------------------------------------------------------------------------------------------
-# 1) Finding a copy: the cache, then GroupLens, then the RecBole wheel on PyPI
-# ---------------------------------------------------------------------------------------------
-
-
-def _default_cache_dir() -> Path:
-    folder = os.environ.get("RECSYS_TUTORIAL_DATA") or Path.home() / ".cache" / "recsys_tutorial"
-    return Path(folder).expanduser()
-
-
-def _cached_or_fetched_copy(cache_dir: str | os.PathLike | None) -> Path:
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else _default_cache_dir()
-    for candidate in (cache / "ml-100k", cache / "ml-100k.zip"):
-        if candidate.exists():
-            log.info("MovieLens-100K: found a cached copy at %s", candidate)
-            return candidate
-
-    failures = []
-    for fetch in (_download_grouplens, _extract_from_recbole_wheel):
-        try:
-            return fetch(cache)
-        except Exception as error:  # noqa: BLE001 - every failure is reported in the final error
-            log.warning("MovieLens-100K: %s failed: %s", fetch.__name__.lstrip("_"), error)
-            failures.append(f"{fetch.__name__.lstrip('_')}: {error}")
-    raise RuntimeError(_no_copy_message(cache, failures))
-
-
-def _download_grouplens(cache: Path) -> Path:
-    """Download ``ml-100k.zip``, check its size and MD5, and keep it as ``cache/ml-100k.zip``."""
-    log.info("MovieLens-100K: downloading %s", GROUPLENS_URL)
-    content = _fetch_url(GROUPLENS_URL, timeout=_DOWNLOAD_TIMEOUT)
-    md5 = hashlib.md5(content).hexdigest()
-    if len(content) != _GROUPLENS_BYTES or md5 != _GROUPLENS_MD5:
-        raise ValueError(
-            f"{GROUPLENS_URL}: got {len(content):,} bytes with MD5 {md5}, expected "
-            f"{_GROUPLENS_BYTES:,} bytes with MD5 {_GROUPLENS_MD5}"
-        )
-    target = cache / "ml-100k.zip"
-    _write_atomically(target, content)
-    log.info("MovieLens-100K: stored the GroupLens archive in %s", target)
-    return target
-
-
-def _fetch_url(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed https URL
-        return response.read()
-
-
-def _extract_from_recbole_wheel(cache: Path) -> Path:
-    """``pip download`` the RecBole wheel and copy its three ml-100k files into ``cache/ml-100k/``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        log.info("MovieLens-100K: downloading the %s wheel with pip", RECBOLE_REQUIREMENT)
-        wheel = _pip_download_recbole(Path(tmp))
-        with zipfile.ZipFile(wheel) as archive:
-            missing = sorted({_RECBOLE_DIR + name for name in _RECBOLE_FILES.values()} - set(archive.namelist()))
-            if missing:
-                raise ValueError(f"{wheel.name}: lacks {', '.join(missing)}")
-            contents = {name: archive.read(_RECBOLE_DIR + name) for name in _RECBOLE_FILES.values()}
-    for name, content in contents.items():
-        digest = hashlib.sha256(content).hexdigest()
-        if digest != _RECBOLE_SHA256[name]:
-            raise ValueError(f"{wheel.name}: {name} has SHA-256 {digest}, expected {_RECBOLE_SHA256[name]}")
-
-    # Write into a scratch folder and rename it, so an interrupted run leaves no half copy.
-    target = cache / "ml-100k"
-    cache.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".ml-100k-", dir=cache))
-    for name, content in contents.items():
-        (scratch / name).write_bytes(content)
-    try:
-        scratch.rename(target)
-    except OSError:  # another process got there first
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not target.exists():
-            raise
-    log.info("MovieLens-100K: stored the RecBole copy in %s", target)
-    return target
-
-
-def _pip_download_recbole(directory: Path) -> Path:
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--no-input", "--quiet", "--timeout", "15",
-        RECBOLE_REQUIREMENT, "-d", str(directory),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT, check=False)
-    wheels = sorted(directory.glob("recbole-*.whl"))
-    if result.returncode != 0 or not wheels:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise RuntimeError(
-            f"`pip download {RECBOLE_REQUIREMENT}` exited with {result.returncode}: {' '.join(detail[-3:])}"
-        )
-    return wheels[0]
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.part")
-    scratch.write_bytes(content)
-    os.replace(scratch, target)
-
-
-def _no_copy_message(cache: Path, failures: list[str]) -> str:
-    return (
-        "MovieLens-100K could not be found or fetched:\n  - "
-        + "\n  - ".join(failures)
-        + "\nProvide it in one of three ways:\n"
-        f"  1. download {GROUPLENS_URL} yourself and pass path='.../ml-100k.zip' (or the unzipped "
-        f"folder), or put it in the cache as {cache / 'ml-100k.zip'} (or {cache / 'ml-100k'}/);\n"
-        "  2. run again where files.grouplens.org is reachable: the archive is downloaded into the "
-        "cache (choose the folder with cache_dir=... or the RECSYS_TUTORIAL_DATA variable);\n"
-        f"  3. where only PyPI is reachable, `pip download --no-deps {RECBOLE_REQUIREMENT} -d DIR` "
-        "and pass path='DIR/recbole-1.2.1-py3-none-any.whl' (nothing needs installing)."
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# 2) Reading a copy: which format it is, and its three files as bytes
+# 1) Reading a copy: which format it is, and its three files as bytes
 # ---------------------------------------------------------------------------------------------
 
 
@@ -262,13 +132,13 @@ def _read_copy(path: Path) -> tuple[str, Path, dict[str, tuple[str, bytes]]]:
     path = path.expanduser()
     if not path.exists():
         raise FileNotFoundError(f"MovieLens-100K: {path} does not exist")
-    for fmt, names in (("grouplens", _GROUPLENS_FILES), ("recbole", _RECBOLE_FILES)):
+    for fmt, names in (("grouplens", GROUPLENS_FILES), ("recbole", RECBOLE_FILES)):
         found = _read_folder(path, names) if path.is_dir() else _read_zip(path, names)
         if found is not None:
             return (fmt, *found)
     raise ValueError(
-        f"{path}: found neither the GroupLens files ({', '.join(_GROUPLENS_FILES.values())}) nor the "
-        f"RecBole files ({', '.join(_RECBOLE_FILES.values())}), in it or in an ml-100k/ folder inside it"
+        f"{path}: found neither the GroupLens files ({', '.join(GROUPLENS_FILES.values())}) nor the "
+        f"RecBole files ({', '.join(RECBOLE_FILES.values())}), in it or in an ml-100k/ folder inside it"
     )
 
 
@@ -301,48 +171,44 @@ def _read_zip(path: Path, names: dict[str, str]) -> tuple[Path, dict[str, tuple[
 
 
 # ---------------------------------------------------------------------------------------------
-# 3) Parsing: each format into the same raw tables (raw ids, unix seconds, full titles, genres)
+# 2) Parsing: each format into the same raw tables (raw ids, unix seconds, full titles, genres)
 # ---------------------------------------------------------------------------------------------
 
 
 def _parse_grouplens(files: dict[str, tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     label, content = files["ratings"]
-    rows, lines = _split(_decode(content, "latin-1", label), "\t", 4, label)
-    ratings = _ratings_table(_columns(rows, 4), lines, label)
+    table = _read_table(_decode(content, "latin-1", label), label, sep="\t", names=U_DATA_COLUMNS)
+    ratings = _ratings_table(table, label)
 
     label, content = files["items"]
-    rows, lines = _split(_decode(content, "latin-1", label), "|", 5 + len(GENRES), label)
-    genres = []
-    for row, line in zip(rows, lines):
-        flags = row[5:]
-        if any(flag not in ("0", "1") for flag in flags):
-            raise ValueError(f"{label}, line {line}: genre flags must be 0 or 1, found {'|'.join(flags)}")
-        genres.append(tuple(g for g, flag in zip(GENRES, flags) if flag == "1"))
+    table = _read_table(_decode(content, "latin-1", label), label, sep="|", names=U_ITEM_COLUMNS)
+    flags = table[list(GENRES)]
+    not_binary = ~flags.isin(["0", "1"]).all(axis=1)
+    if not_binary.any():
+        line = not_binary.idxmax()
+        raise ValueError(f"{label}, line {line}: genre flags must be 0 or 1, found {'|'.join(flags.loc[line])}")
+    genre_names = np.array(GENRES, dtype=object)
     items = pd.DataFrame({
-        "raw_item_id": _numbers([r[0] for r in rows], lines, "movie id", label, np.int64),
-        "title": [r[1] for r in rows],
-        "genres": genres,
+        "raw_item_id": _numbers(table["movie id"], "movie id", label, integer=True),
+        "title": table["title"].to_numpy(),
+        "genres": [tuple(genre_names[row]) for row in flags.to_numpy() == "1"],
     })  # fmt: skip
 
     label, content = files["users"]
-    rows, lines = _split(_decode(content, "latin-1", label), "|", 5, label)
-    users = _users_table(_columns(rows, 5), lines, label)
+    table = _read_table(_decode(content, "latin-1", label), label, sep="|", names=U_USER_COLUMNS)
+    users = _users_table(table, label)
     return ratings, users, items
 
 
 def _parse_recbole(files: dict[str, tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     label, content = files["ratings"]
-    columns, lines = _split_atomic(
-        _decode(content, "utf-8", label), ("user_id", "item_id", "rating", "timestamp"), label
-    )
-    ratings = _ratings_table(columns, lines, label)
+    table = _read_atomic(content, label, ("user_id", "item_id", "rating", "timestamp"))
+    ratings = _ratings_table(table.set_axis(U_DATA_COLUMNS, axis=1), label)
 
     label, content = files["items"]
-    (item_ids, titles, years, classes), lines = _split_atomic(
-        _decode(content, "utf-8", label), ("item_id", "movie_title", "release_year", "class"), label
-    )
+    table = _read_atomic(content, label, ("item_id", "movie_title", "release_year", "class"))
     genres = []
-    for text, line in zip(classes, lines):
+    for line, text in table["class"].items():
         names = tuple(text.split(" ")) if text else ()
         unknown = [name for name in names if name not in GENRES]
         if unknown:
@@ -351,16 +217,14 @@ def _parse_recbole(files: dict[str, tuple[str, bytes]]) -> tuple[pd.DataFrame, p
             )
         genres.append(tuple(g for g in GENRES if g in names))  # GroupLens flag order
     items = pd.DataFrame({
-        "raw_item_id": _numbers(item_ids, lines, "item_id", label, np.int64),
-        "title": [_join_recbole_title(title, year) for title, year in zip(titles, years)],
+        "raw_item_id": _numbers(table["item_id"], "item_id", label, integer=True),
+        "title": [_join_recbole_title(t, y) for t, y in zip(table["movie_title"], table["release_year"])],
         "genres": genres,
     })  # fmt: skip
 
     label, content = files["users"]
-    columns, lines = _split_atomic(
-        _decode(content, "utf-8", label), ("user_id", "age", "gender", "occupation", "zip_code"), label
-    )
-    users = _users_table(columns, lines, label)
+    table = _read_atomic(content, label, ("user_id", "age", "gender", "occupation", "zip_code"))
+    users = _users_table(table.set_axis(U_USER_COLUMNS, axis=1), label)
     return ratings, users, items
 
 
@@ -374,39 +238,76 @@ def _join_recbole_title(title: str, year: str) -> str:
     return f"{title} ({year})"
 
 
-def _ratings_table(columns: list[list[str]], lines: list[int], label: str) -> pd.DataFrame:
-    """user id, item id, rating, unix seconds (text columns) -> a typed table; ratings in 1..5."""
-    users, items, ratings, timestamps = columns
-    table = pd.DataFrame({
-        "raw_user_id": _numbers(users, lines, "user id", label, np.int64),
-        "raw_item_id": _numbers(items, lines, "item id", label, np.int64),
-        "rating": _numbers(ratings, lines, "rating", label, np.float64),
-        "unix_seconds": _numbers(timestamps, lines, "timestamp", label, np.int64),
+def _ratings_table(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The columns of `U_DATA_COLUMNS` (text) -> a typed table; ratings in 1..5."""
+    ratings = pd.DataFrame({
+        "raw_user_id": _numbers(table["user id"], "user id", label, integer=True),
+        "raw_item_id": _numbers(table["item id"], "item id", label, integer=True),
+        "rating": _numbers(table["rating"], "rating", label, integer=False),
+        "unix_seconds": _numbers(table["timestamp"], "timestamp", label, integer=True),
     })  # fmt: skip
-    outside = ~table["rating"].between(1, 5)  # also catches NaN
+    outside = ~ratings["rating"].between(1, 5)
     if outside.any():
         first = int(np.flatnonzero(outside)[0])
         raise ValueError(
-            f"{label}, line {lines[first]}: rating must lie in 1..5, found {table['rating'].iloc[first]:g} "
-            f"({int(outside.sum())} such row(s))"
+            f"{label}, line {table.index[first]}: rating must lie in 1..5, found "
+            f"{ratings['rating'].iloc[first]:g} ({int(outside.sum())} such row(s))"
         )
-    return table
+    return ratings
 
 
-def _users_table(columns: list[list[str]], lines: list[int], label: str) -> pd.DataFrame:
-    """user id, age, gender, occupation, zip code (text columns) -> a typed table."""
-    user_ids, ages, genders, occupations, zip_codes = columns
+def _users_table(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The columns of `U_USER_COLUMNS` (text) -> a typed table."""
     return pd.DataFrame({
-        "raw_user_id": _numbers(user_ids, lines, "user id", label, np.int64),
-        "age": _numbers(ages, lines, "age", label, np.int64),
-        "gender": genders,
-        "occupation": occupations,
-        "zip_code": zip_codes,  # kept as text: some are Canadian, such as "T8H1N"
+        "raw_user_id": _numbers(table["user id"], "user id", label, integer=True),
+        "age": _numbers(table["age"], "age", label, integer=True),
+        "gender": table["gender"].to_numpy(),
+        "occupation": table["occupation"].to_numpy(),
+        "zip_code": table["zip code"].to_numpy(),  # kept as text: some are Canadian, such as "T8H1N"
     })  # fmt: skip
 
 
-def _columns(rows: list[list[str]], n_columns: int) -> list[list[str]]:
-    return [[row[i] for row in rows] for i in range(n_columns)]
+def _read_table(text: str, label: str, sep: str, names: tuple[str, ...], skip_header: bool = False) -> pd.DataFrame:
+    """Read a delimited file with `pandas.read_csv`, every field as text, indexed by its line number.
+
+    Blank lines are skipped, and Windows line ends read like Unix ones. Each other line must hold
+    ``len(names)`` fields: pandas would pad a short line with empty fields, so the count is
+    checked first, and the error names the line.
+    """
+    lines = pd.Series(text.split("\n")).str.rstrip("\r")  # split("\n"), like pandas, not splitlines()
+    filled = (lines != "").to_numpy(copy=True)
+    if skip_header:
+        filled[0] = False
+    if not filled.any():
+        raise ValueError(f"{label}: the file holds no data lines")
+    fields = lines.str.count(re.escape(sep)).to_numpy() + 1
+    wrong = filled & (fields != len(names))
+    if wrong.any():
+        number = int(np.flatnonzero(wrong)[0])
+        raise ValueError(
+            f"{label}, line {number + 1}: expected {len(names)} columns separated by {sep!r}, "
+            f"found {fields[number]}: {lines[number][:80]!r}"
+        )
+    table = pd.read_csv(
+        io.StringIO(text), sep=sep, header=None, names=list(names), skiprows=1 if skip_header else 0,
+        dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, skip_blank_lines=True,
+    )  # fmt: skip
+    if len(table) != filled.sum():  # a line break pandas sees and split("\n") does not, such as a lone \r
+        raise ValueError(f"{label}: pandas read {len(table):,} rows from {filled.sum():,} non-blank lines")
+    table.index = pd.Index(np.flatnonzero(filled) + 1, name="line")
+    return table
+
+
+def _read_atomic(content: bytes, label: str, wanted: tuple[str, ...]) -> pd.DataFrame:
+    """Read a RecBole atomic file (a header line of ``name:type`` fields); keep the ``wanted`` columns."""
+    text = _decode(content, "utf-8", label)
+    header = text.partition("\n")[0].rstrip("\r")
+    names = tuple(field.split(":", 1)[0] for field in header.split("\t"))
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise ValueError(f"{label}, line 1: header {header.strip()!r} lacks field(s) {missing}")
+    table = _read_table(text, label, sep="\t", names=names, skip_header=True)
+    return table[list(wanted)]
 
 
 def _decode(content: bytes, encoding: str, label: str) -> str:
@@ -416,59 +317,24 @@ def _decode(content: bytes, encoding: str, label: str) -> str:
         raise ValueError(f"{label}: not valid {encoding} text ({error.reason} at byte {error.start})") from None
 
 
-def _split(
-    text: str, sep: str, n_columns: int, label: str, first_line: int = 1
-) -> tuple[list[list[str]], list[int]]:
-    """Split lines into fields, checking the column count; blank lines are skipped."""
-    rows, lines = [], []
-    # split("\n"), not splitlines(): the latin-1 titles may hold characters splitlines() breaks at.
-    for number, line in enumerate(text.split("\n"), start=first_line):
-        line = line.rstrip("\r")
-        if not line:
-            continue
-        fields = line.split(sep)
-        if len(fields) != n_columns:
-            raise ValueError(
-                f"{label}, line {number}: expected {n_columns} columns separated by {sep!r}, "
-                f"found {len(fields)}: {line[:80]!r}"
-            )
-        rows.append(fields)
-        lines.append(number)
-    return rows, lines
-
-
-def _split_atomic(text: str, wanted: tuple[str, ...], label: str) -> tuple[list[list[str]], list[int]]:
-    """Read a RecBole atomic file (header ``name:type`` fields); return the ``wanted`` columns."""
-    header, _, body = text.partition("\n")
-    names = [field.split(":", 1)[0] for field in header.rstrip("\r").split("\t")]
-    missing = [name for name in wanted if name not in names]
-    if missing:
-        raise ValueError(f"{label}, line 1: header {header.strip()!r} lacks field(s) {missing}")
-    rows, lines = _split(body, "\t", len(names), label, first_line=2)
-    return [[row[names.index(name)] for row in rows] for name in wanted], lines
-
-
-def _numbers(texts: list[str], lines: list[int], what: str, label: str, dtype) -> np.ndarray:
-    """Parse a column of numbers; on failure, name the first bad line."""
-    try:
-        values = np.array(texts, dtype=dtype)
-        if dtype is np.float64 and not np.isfinite(values).all():
-            raise ValueError
-        return values
-    except ValueError:
-        kind = "an integer" if dtype is np.int64 else "a finite number"
-        for text, line in zip(texts, lines):
-            try:
-                value = dtype(text)
-                if not np.isfinite(value):
-                    raise ValueError
-            except (ValueError, OverflowError):
-                raise ValueError(f"{label}, line {line}: {what} must be {kind}, found {text!r}") from None
-        raise
+def _numbers(column: pd.Series, what: str, label: str, integer: bool) -> np.ndarray:
+    """A text column (indexed by line) as int64 or finite float64; else name the first bad line."""
+    parsed = pd.to_numeric(column, errors="coerce")
+    if integer and parsed.dtype.kind in "iu":  # every field an integer: exact, no detour via float
+        return parsed.to_numpy(dtype=np.int64)
+    values = parsed.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if integer:
+        bad |= values != np.round(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        kind = "an integer" if integer else "a finite number"
+        raise ValueError(f"{label}, line {column.index[first]}: {what} must be {kind}, found {column.iloc[first]!r}")
+    return values.astype(np.int64) if integer else values
 
 
 # ---------------------------------------------------------------------------------------------
-# 4) The Dataset: contiguous ids, datetimes, genres and categories, sorted interactions
+# 3) The Dataset: contiguous ids, datetimes, genres and categories, sorted interactions
 # ---------------------------------------------------------------------------------------------
 
 
