@@ -14,6 +14,11 @@ The formulas, for conversion rates p̂_a = c_a / n_a and p̂_b = c_b / n_b:
   variance of one user-pair difference and a N(0, τ²) mixture over the effect,
       Λ_n = √(σ² / (σ² + n τ²)) · exp( n² τ² θ̂_n² / (2 σ² (σ² + n τ²)) ),
   and the always-valid p-value p_n = min(p_(n−1), 1 / Λ_n) may be checked after every batch.
+* ratio metrics (CTR = clicks / impressions, randomised by user; Deng, Knoblich and Lu, 2018): with
+  per-user numerators x_i and denominators y_i, R = Σx / Σy = x̄ / ȳ and, by the delta method,
+      Var(R) ≈ (s_x² − 2 R s_xy + R² s_y²) / (n ȳ²),
+  where s are the sample (co)variances over the n users: the user, not the impression, is the
+  independent unit.
 * CUPED (Deng et al., 2013):  Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
   Var(Y') = (1 − ρ²) Var(Y) for ρ the correlation of the metric with its pre-period covariate.
 """
@@ -42,6 +47,11 @@ __all__ = [
     "holm",
     "benjamini_hochberg",
     "cuped",
+    "RatioTest",
+    "delta_method_ratio",
+    "ratio_metric_test",
+    "ClickLog",
+    "simulate_user_clicks",
     "simulate_exposure_clicks",
 ]
 
@@ -328,6 +338,215 @@ def benjamini_hochberg(p_values, alpha: float = 0.05) -> tuple[np.ndarray, np.nd
     if len(below):
         reject[order[: below[-1] + 1]] = True
     return reject, adjusted
+
+
+# ---------------------------------------------------------------------------------------------
+# Ratio metrics
+
+
+@dataclass(frozen=True)
+class RatioTest:
+    """Result of a ratio-metric test (B against A), e.g. click-through rate = clicks / impressions."""
+
+    ratio_a: float
+    ratio_b: float
+    absolute_lift: float
+    absolute_ci: tuple[float, float]
+    relative_lift: float
+    relative_ci: tuple[float, float]
+    z: float
+    p_value: float
+    alpha: float
+    significant: bool
+
+    def to_series(self) -> pd.Series:
+        return pd.Series(asdict(self))
+
+
+def delta_method_ratio(numerator, denominator, axis: int = -1):
+    """A ratio of sums over users, Σx / Σy, and its standard error by the delta method.
+
+    Use it for metrics such as click-through rate (clicks / impressions) when the unit of
+    randomisation is the user: a user's impressions are not independent trials (some users click
+    far more than others), so the binomial standard error √(R(1 − R) / Σy) is too small. The
+    delta method linearises R = x̄ / ȳ around the means and treats the user as the independent
+    unit::
+
+        Var(R) ≈ (s_x² − 2 R s_xy + R² s_y²) / (n ȳ²)
+
+    with s_x², s_y², s_xy the sample variances and covariance (ddof 1) over the n users.
+
+    Parameters
+    ----------
+    numerator, denominator : array_like
+        Per-user numerator (clicks) and denominator (impressions), of equal shape. Along ``axis``
+        run the users; other axes are independent experiments (vectorised Monte Carlo).
+    axis : int
+        The axis of users.
+
+    Returns
+    -------
+    ratio, standard_error : float or ndarray
+        Floats for 1-D input, else arrays of the other axes' shape.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, fewer than two users, a value is NaN or infinite, a denominator is
+        negative, or all denominators of an experiment are zero.
+
+    Examples
+    --------
+    >>> clicks, impressions = [0, 1, 5], [10, 10, 10]
+    >>> ratio, se = delta_method_ratio(clicks, impressions)
+    >>> round(ratio, 4), round(se, 4)
+    (0.2, 0.1528)
+    """
+    x, y = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"delta_method_ratio: numerator and denominator differ in shape, {x.shape} and {y.shape}")
+    if x.ndim == 0 or x.shape[axis] < 2:
+        raise ValueError(f"delta_method_ratio: need at least two users along axis {axis}, got shape {x.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("delta_method_ratio: numerator and denominator must be finite (no NaN or inf)")
+    if (y < 0).any():
+        raise ValueError("delta_method_ratio: denominators must be >= 0 (impressions, sessions...)")
+    n = x.shape[axis]
+    x_bar, y_bar = x.mean(axis=axis, keepdims=True), y.mean(axis=axis, keepdims=True)
+    if (y_bar == 0).any():
+        raise ValueError("delta_method_ratio: every denominator is zero, so the ratio is undefined")
+    ratio = x_bar / y_bar
+    # (co)variances over users, ddof 1
+    s_xx = ((x - x_bar) ** 2).sum(axis=axis, keepdims=True) / (n - 1)
+    s_yy = ((y - y_bar) ** 2).sum(axis=axis, keepdims=True) / (n - 1)
+    s_xy = ((x - x_bar) * (y - y_bar)).sum(axis=axis, keepdims=True) / (n - 1)
+    # Var(R) ≈ (s_x² − 2 R s_xy + R² s_y²) / (n ȳ²); clipped at 0 against rounding
+    variance = np.maximum(s_xx - 2 * ratio * s_xy + ratio**2 * s_yy, 0.0) / (n * y_bar**2)
+    ratio, se = np.squeeze(ratio, axis=axis), np.squeeze(np.sqrt(variance), axis=axis)
+    if ratio.ndim == 0:
+        return float(ratio), float(se)
+    return ratio, se
+
+
+def ratio_metric_test(numerator_a, denominator_a, numerator_b, denominator_b, alpha: float = 0.05) -> RatioTest:
+    """Two-sided z-test of a ratio metric (B against A), with delta-method intervals.
+
+    The arguments are per-user numerators and denominators of each arm (1-D arrays), e.g. each
+    user's clicks and impressions. The arms are independent, so the variance of R_b − R_a is the
+    sum of the arms' delta-method variances (`delta_method_ratio`); the relative lift
+    r = R_b / R_a − 1 gets the same second-order interval as `two_proportion_ztest`:
+    Var(r) ≈ Var(R_b) / R_a² + R_b² Var(R_a) / R_a⁴.
+
+    Raises
+    ------
+    ValueError
+        On the input errors of `delta_method_ratio`, a 1-D array expected per arm, a zero ratio in
+        arm A (the relative lift is undefined) or a zero standard error.
+
+    Examples
+    --------
+    >>> clicks_a, impressions_a = [0, 1, 2, 0, 3, 1], [5, 10, 10, 4, 20, 8]
+    >>> clicks_b, impressions_b = [1, 2, 2, 4, 0, 3], [6, 9, 12, 15, 3, 11]
+    >>> result = ratio_metric_test(clicks_a, impressions_a, clicks_b, impressions_b)
+    >>> round(result.ratio_a, 4), round(result.ratio_b, 4), round(result.p_value, 4)
+    (0.1228, 0.2143, 0.0108)
+    """
+    _check_alpha(alpha)
+    arms = {}
+    for arm, x, y in (("A", numerator_a, denominator_a), ("B", numerator_b, denominator_b)):
+        if np.ndim(x) != 1 or np.ndim(y) != 1:
+            raise ValueError(f"ratio_metric_test: arm {arm} needs 1-D per-user arrays, got shapes {np.shape(x)} and {np.shape(y)}")
+        try:
+            arms[arm] = delta_method_ratio(x, y)
+        except ValueError as error:
+            raise ValueError(f"ratio_metric_test: arm {arm}: {error}") from None
+    (r_a, se_a), (r_b, se_b) = arms["A"], arms["B"]
+    if r_a == 0:
+        raise ValueError("ratio_metric_test: arm A's ratio is 0, so the relative lift is undefined")
+    se = np.hypot(se_a, se_b)
+    if se == 0:
+        raise ValueError("ratio_metric_test: the standard error is 0 (every user has the same ratio); nothing to test")
+    diff = r_b - r_a
+    z = diff / se
+    p_value = float(2 * scipy.stats.norm.sf(abs(z)))
+    crit = scipy.stats.norm.isf(alpha / 2)
+    relative = r_b / r_a - 1
+    rel_half = crit * np.sqrt(se_b**2 / r_a**2 + r_b**2 * se_a**2 / r_a**4)  # delta method, again
+    return RatioTest(
+        ratio_a=r_a, ratio_b=r_b, absolute_lift=diff, absolute_ci=(float(diff - crit * se), float(diff + crit * se)),
+        relative_lift=relative, relative_ci=(float(relative - rel_half), float(relative + rel_half)),
+        z=float(z), p_value=p_value, alpha=alpha, significant=p_value < alpha,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClickLog:
+    """Per-user impressions and clicks of a simulated two-arm experiment (see `simulate_user_clicks`)."""
+
+    impressions_a: np.ndarray
+    clicks_a: np.ndarray
+    impressions_b: np.ndarray
+    clicks_b: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per user: ``arm``, ``impressions``, ``clicks`` (one experiment only)."""
+        if self.clicks_a.ndim != 1:
+            raise ValueError("ClickLog.to_frame: holds several experiments; index one row of the arrays first")
+        return pd.DataFrame(
+            {
+                "arm": np.repeat(["A", "B"], [len(self.clicks_a), len(self.clicks_b)]),
+                "impressions": np.concatenate([self.impressions_a, self.impressions_b]),
+                "clicks": np.concatenate([self.clicks_a, self.clicks_b]),
+            }
+        )
+
+
+def simulate_user_clicks(
+    n_per_arm: int,
+    ctr: float = 0.05,
+    lift: float = 0.0,
+    mean_impressions: float = 10.0,
+    concentration: float = 10.0,
+    n_experiments: int | None = None,
+    random_state=0,
+) -> ClickLog:
+    """Simulate a user-randomised experiment on click-through rate.
+
+    Each user sees a Geometric number of impressions (at least 1, mean ``mean_impressions``) and
+    has their own click probability, drawn from a Beta distribution with mean ``ctr`` in arm A and
+    ``ctr · (1 + lift)`` in arm B and ``concentration`` α + β (smaller: users differ more); their
+    clicks are Binomial(impressions, click probability). Impressions and click probabilities are
+    independent, so each arm's true CTR, E[clicks] / E[impressions], is its Beta mean and the true
+    relative lift is ``lift``. The users of an arm are i.i.d., so splitting them into two arms of
+    ``n_per_arm`` is a random assignment.
+
+    Returns a `ClickLog` of integer arrays shaped ``(n_per_arm,)``, or ``(n_experiments,
+    n_per_arm)`` for that many independent experiments.
+
+    Examples
+    --------
+    >>> log = simulate_user_clicks(1_000, ctr=0.05, lift=0.10, random_state=0)
+    >>> log.clicks_a.shape, int(log.impressions_a.min()) >= 1
+    ((1000,), True)
+    """
+    if not (isinstance(n_per_arm, (int, np.integer)) and n_per_arm >= 2):
+        raise ValueError(f"simulate_user_clicks: n_per_arm must be an integer >= 2, got {n_per_arm!r}")
+    if n_experiments is not None and not (isinstance(n_experiments, (int, np.integer)) and n_experiments >= 1):
+        raise ValueError(f"simulate_user_clicks: n_experiments must be a positive integer or None, got {n_experiments!r}")
+    _check_rate(ctr, "ctr")
+    _check_rate(ctr * (1 + lift), "ctr · (1 + lift)")
+    if not mean_impressions >= 1:
+        raise ValueError(f"simulate_user_clicks: mean_impressions must be >= 1, got {mean_impressions!r}")
+    if not concentration > 0:
+        raise ValueError(f"simulate_user_clicks: concentration must be > 0, got {concentration!r}")
+    rng = np.random.default_rng(random_state)
+    shape = (n_per_arm,) if n_experiments is None else (n_experiments, n_per_arm)
+    arms = []
+    for mean_ctr in (ctr, ctr * (1 + lift)):
+        impressions = rng.geometric(1 / mean_impressions, shape)  # 1, 2, ...; mean mean_impressions
+        user_ctr = rng.beta(concentration * mean_ctr, concentration * (1 - mean_ctr), shape)
+        arms += [impressions, rng.binomial(impressions, user_ctr)]
+    return ClickLog(*arms)
 
 
 # ---------------------------------------------------------------------------------------------

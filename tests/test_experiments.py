@@ -140,6 +140,20 @@ def test_simulated_clicks_follow_the_probability_mass_of_the_list():
         (lambda: ex.cuped([1, 2, 3], [1, 1, 1]), "constant"),
         (lambda: ex.msprt_pvalues([1], [0], [1], [10]), "n > 0"),
         (lambda: ex.welch_ttest([1.0], [1.0, 2.0]), "at least two values"),
+        (lambda: ex.delta_method_ratio([1, 2], [1, 2, 3]), "differ in shape"),
+        (lambda: ex.delta_method_ratio([1], [2]), "at least two users"),
+        (lambda: ex.delta_method_ratio([1, np.nan], [2, 3]), "finite"),
+        (lambda: ex.delta_method_ratio([1, 2], [2, -3]), "denominators must be >= 0"),
+        (lambda: ex.delta_method_ratio([0, 0], [0, 0]), "every denominator is zero"),
+        (lambda: ex.ratio_metric_test([0, 0], [3, 4], [1, 2], [3, 4]), "arm A's ratio is 0"),
+        (lambda: ex.ratio_metric_test([[1, 2]], [[3, 4]], [1, 2], [3, 4]), "arm A needs 1-D"),
+        (lambda: ex.ratio_metric_test([1, 2], [3, 4], [1, 2], [3, -4]), "arm B: .*>= 0"),
+        (lambda: ex.ratio_metric_test([1, 2], [1, 2], [3, 6], [1, 2]), "standard error is 0"),
+        (lambda: ex.simulate_user_clicks(1), "n_per_arm must be an integer >= 2"),
+        (lambda: ex.simulate_user_clicks(10, n_experiments=0), "n_experiments must be a positive"),
+        (lambda: ex.simulate_user_clicks(10, ctr=0.6, lift=1.0), "ctr · \\(1 \\+ lift\\) must lie in"),
+        (lambda: ex.simulate_user_clicks(10, mean_impressions=0.5), "mean_impressions must be >= 1"),
+        (lambda: ex.simulate_user_clicks(10, concentration=0), "concentration must be > 0"),
     ],
 )
 def test_bad_input_is_named(call, message):
@@ -158,3 +172,104 @@ def test_padding_is_never_clicked_and_bad_ids_are_rejected():
 def test_welch_on_constant_samples_explains_instead_of_returning_nan():
     with pytest.raises(ValueError, match="both samples are constant"):
         ex.welch_ttest([1.0, 1.0, 1.0], [2.0, 2.0, 2.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Ratio metrics: the delta method
+
+
+def test_delta_method_ratio_on_a_hand_worked_example():
+    # x = clicks, y = impressions of three users: R = 3 / 6 = 0.5, x̄ = 1, ȳ = 2,
+    # s_x² = (0 + 1 + 1) / 2 = 1, s_y² = (0 + 1 + 1) / 2 = 1, s_xy = (0 + 1 + 1) / 2 = 1,
+    # Var(R) = (1 − 2 · 0.5 · 1 + 0.25 · 1) / (3 · 2²) = 0.25 / 12 = 1 / 48
+    ratio, se = ex.delta_method_ratio([1, 0, 2], [2, 1, 3])
+    assert ratio == pytest.approx(0.5, rel=1e-15)
+    assert se == pytest.approx(np.sqrt(1 / 48), rel=1e-12)
+
+
+def test_delta_method_ratio_is_the_standard_error_of_the_linearised_metric():
+    # an independent route: R's influence per user is (x_i − R y_i) / ȳ, whose mean's standard
+    # error (statsmodels) is the delta-method standard error
+    log = ex.simulate_user_clicks(3_000, random_state=7)
+    x, y = log.clicks_a.astype(float), log.impressions_a.astype(float)
+    ratio, se = ex.delta_method_ratio(x, y)
+    assert ratio == pytest.approx(x.sum() / y.sum(), rel=1e-12)
+    linearised = (x - ratio * y) / y.mean()
+    assert se == pytest.approx(DescrStatsW(linearised).std_mean, rel=1e-10)
+
+
+def test_with_unit_denominators_the_ratio_test_is_statsmodels_z_test_of_means():
+    rng = np.random.default_rng(8)
+    a, b = rng.exponential(1.0, 800), rng.exponential(1.15, 900)
+    result = ex.ratio_metric_test(a, np.ones_like(a), b, np.ones_like(b))
+    ratio, se = ex.delta_method_ratio(a, np.ones_like(a))
+    assert ratio == pytest.approx(a.mean()) and se == pytest.approx(DescrStatsW(a).std_mean, rel=1e-10)
+    compare = CompareMeans(DescrStatsW(b), DescrStatsW(a))
+    z, p = compare.ztest_ind(usevar="unequal")
+    assert result.z == pytest.approx(z, rel=1e-10) and result.p_value == pytest.approx(p, rel=1e-8)
+    low, high = compare.zconfint_diff(usevar="unequal")
+    assert result.absolute_ci == (pytest.approx(low, rel=1e-10), pytest.approx(high, rel=1e-10))
+
+
+def test_delta_method_matches_a_user_level_bootstrap():
+    log = ex.simulate_user_clicks(2_000, ctr=0.05, random_state=9)
+    x, y = log.clicks_a, log.impressions_a
+    _, se = ex.delta_method_ratio(x, y)
+    rng = np.random.default_rng(10)
+    resampled = rng.integers(0, len(x), (2_000, len(x)))  # resample users, keeping their impressions together
+    boot = x[resampled].sum(axis=1) / y[resampled].sum(axis=1)
+    assert se == pytest.approx(boot.std(ddof=1), rel=0.05)
+    # ... while treating impressions as independent trials understates it
+    r = x.sum() / y.sum()
+    assert np.sqrt(r * (1 - r) / y.sum()) < 0.8 * boot.std(ddof=1)
+
+
+def test_delta_method_ratio_vectorises_over_experiments():
+    log = ex.simulate_user_clicks(50, n_experiments=4, random_state=11)
+    ratios, ses = ex.delta_method_ratio(log.clicks_b, log.impressions_b)
+    assert ratios.shape == ses.shape == (4,)
+    for row in range(4):
+        ratio, se = ex.delta_method_ratio(log.clicks_b[row], log.impressions_b[row])
+        assert ratios[row] == pytest.approx(ratio, rel=1e-14) and ses[row] == pytest.approx(se, rel=1e-12)
+    by_column = ex.delta_method_ratio(log.clicks_b.T, log.impressions_b.T, axis=0)
+    np.testing.assert_allclose(by_column[1], ses, rtol=1e-12)
+
+
+def test_ratio_test_holds_its_false_positive_rate_where_the_binomial_test_does_not():
+    log = ex.simulate_user_clicks(1_000, ctr=0.05, lift=0.0, n_experiments=1_000, random_state=12)
+    p_delta = np.array([
+        ex.ratio_metric_test(log.clicks_a[i], log.impressions_a[i], log.clicks_b[i], log.impressions_b[i]).p_value
+        for i in range(1_000)
+    ])  # fmt: skip
+    p_naive = np.array([  # every impression an independent Bernoulli trial
+        proportions_ztest([log.clicks_b[i].sum(), log.clicks_a[i].sum()],
+                          [log.impressions_b[i].sum(), log.impressions_a[i].sum()])[1]
+        for i in range(1_000)
+    ])  # fmt: skip
+    assert 0.03 <= (p_delta < 0.05).mean() <= 0.07
+    assert (p_naive < 0.05).mean() > 0.12
+
+
+def test_relative_ctr_interval_covers_the_true_lift_about_95_percent_of_the_time():
+    log = ex.simulate_user_clicks(2_000, ctr=0.05, lift=0.10, n_experiments=600, random_state=13)
+    covered = [
+        (lambda r: r.relative_ci[0] <= 0.10 <= r.relative_ci[1])(
+            ex.ratio_metric_test(log.clicks_a[i], log.impressions_a[i], log.clicks_b[i], log.impressions_b[i])
+        )
+        for i in range(600)
+    ]
+    assert 0.92 <= np.mean(covered) <= 0.98
+
+
+def test_simulated_clicks_have_the_planned_ctr_and_are_reproducible():
+    log = ex.simulate_user_clicks(200_000, ctr=0.04, lift=0.25, mean_impressions=6.0, random_state=14)
+    assert log.impressions_a.min() >= 1 and log.impressions_a.mean() == pytest.approx(6.0, rel=0.01)
+    assert log.clicks_a.sum() / log.impressions_a.sum() == pytest.approx(0.04, rel=0.02)
+    assert log.clicks_b.sum() / log.impressions_b.sum() == pytest.approx(0.05, rel=0.02)
+    assert (log.clicks_b <= log.impressions_b).all()
+    again = ex.simulate_user_clicks(200_000, ctr=0.04, lift=0.25, mean_impressions=6.0, random_state=14)
+    np.testing.assert_array_equal(again.clicks_b, log.clicks_b)
+    frame = ex.simulate_user_clicks(3, random_state=0).to_frame()
+    assert frame.columns.tolist() == ["arm", "impressions", "clicks"] and frame["arm"].tolist() == list("AAABBB")
+    with pytest.raises(ValueError, match="several experiments"):
+        ex.simulate_user_clicks(3, n_experiments=2).to_frame()
