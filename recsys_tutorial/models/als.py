@@ -6,7 +6,8 @@ minimises
 
     Σ_(u,i) c_ui (p_ui − x_u · y_i)² + λ (Σ_u ‖x_u‖² + Σ_i ‖y_i‖²)
 
-by fixing the items and solving for every user exactly, then the other way round:
+by fixing the items and solving for every user, then the other way round. Each user's problem
+is a weighted least squares whose exact solution is
 
     x_u = (YᵀY + Yᵀ(C_u − I)Y + λI)⁻¹ Yᵀ C_u p_u
 

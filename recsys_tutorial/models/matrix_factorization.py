@@ -7,7 +7,7 @@ Each user u and item i get a vector (p_u, q_i in R^d) and a bias (b_u, b_i).
       r̂_ui = μ + b_u + b_i + p_u · q_i,    L = Σ_(u,i rated) (r_ui − r̂_ui)² + λ (‖p_u‖² + ‖q_i‖² + b_u² + b_i²)
 
 * ``loss="bpr"``, implicit feedback (Rendle et al., UAI 2009): rank an item the user interacted
-  with (i) above one drawn at random (j),
+  with (i) above one drawn at random from those they have not (j),
 
       x_ui = b_i + p_u · q_i,    L = −Σ_(u,i,j) log σ(x_ui − x_uj) + λ (‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²)
 
@@ -129,9 +129,16 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
             mu = float(targets.mean())
         else:
             coo = X.tocoo()
-            users = torch.as_tensor(coo.row, dtype=torch.long)
-            items = torch.as_tensor(coo.col, dtype=torch.long)
+            # A user who has interacted with every item has no negative to rank below a positive.
+            has_negative = np.diff(X.indptr) < n_items
+            keep = has_negative[coo.row]
+            users = torch.as_tensor(coo.row[keep], dtype=torch.long)
+            items = torch.as_tensor(coo.col[keep], dtype=torch.long)
+            positive_keys = torch.as_tensor(np.sort(coo.row.astype(np.int64) * n_items + coo.col))
             mu = 0.0
+        if len(users) == 0:
+            raise ValueError("MatrixFactorization(loss='bpr'): every user has interacted with every item; "
+                             "there are no negatives to learn from")
 
         # 3) The training loop: shuffled mini-batches, Adam. Each step's tensors are too small to
         #    split between threads: on two cores a second thread made training slower, not faster.
@@ -153,7 +160,7 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
                         data_loss = ((targets[idx] - prediction) ** 2).sum()
                         penalty = (p_u**2).sum() + (q_i**2).sum() + (b_u**2).sum() + (b_i**2).sum()
                     else:
-                        j = torch.randint(0, n_items, (len(idx),), generator=generator)  # sampled negatives
+                        j = _sample_negatives(u, positive_keys, n_items, generator)
                         p_u, q_i, q_j, b_i, b_j = P[u], Q[i], Q[j], b_item[i], b_item[j]
                         x_ui = b_i + (p_u * q_i).sum(dim=1)  # (B,)
                         x_uj = b_j + (p_u * q_j).sum(dim=1)  # (B,)
@@ -184,6 +191,23 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_[None, :]
+
+
+def _sample_negatives(users: torch.Tensor, positive_keys: torch.Tensor, n_items: int, generator) -> torch.Tensor:
+    """One item per user, uniform over the items that user has *not* interacted with.
+
+    Draws uniformly over the catalogue and redraws the hits on a positive (rejection sampling).
+    ``positive_keys`` holds user * n_items + item of every positive pair, sorted. Without the
+    redraw, 12 % of MovieLens-100K's negatives are positives: pairs the loss then pushes down.
+    """
+    negatives = torch.randint(0, n_items, (len(users),), generator=generator)
+    todo = torch.arange(len(users))
+    while len(todo):
+        keys = users[todo] * n_items + negatives[todo]
+        slot = torch.searchsorted(positive_keys, keys).clamp_(max=len(positive_keys) - 1)
+        todo = todo[positive_keys[slot] == keys]
+        negatives[todo] = torch.randint(0, n_items, (len(todo),), generator=generator)
+    return negatives
 
 
 @contextlib.contextmanager
