@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 import torch
 import scipy.sparse as sp
+from scipy import stats
 from sklearn.metrics.pairwise import cosine_similarity
 
 from recsys_tutorial.data import make_synthetic
-from recsys_tutorial.models import ALS, EASE, ItemKNN, MatrixFactorization, NotFittedError, Oracle, Popularity, TwoTower
+from recsys_tutorial.models import ALS, EASE, ItemKNN, LightGCN, MatrixFactorization, NotFittedError, Oracle, Popularity, TwoTower
 from recsys_tutorial.data import interaction_matrix
 from recsys_tutorial.models.base import top_k
 
@@ -34,10 +35,11 @@ MODELS = {
     "MF-MSE": lambda: MatrixFactorization(loss="mse", n_factors=8, n_epochs=20, batch_size=64),
     "ALS": lambda: ALS(n_factors=8, n_epochs=10, alpha=5.0),
     "TwoTower": lambda: TwoTower(n_factors=8, hidden=16, n_epochs=40, batch_size=64, learning_rate=0.02),
+    "LightGCN": lambda: LightGCN(n_factors=8, n_layers=2, n_epochs=60, batch_size=64, learning_rate=0.05, reg=1e-4),
 }
 ALL_MODELS = {**MODELS, "Oracle": lambda: Oracle(_ORACLE_WORLD.truth)}
-PERSONALISED = ["ItemKNN", "EASE", "MF-BPR", "ALS", "TwoTower"]
-EMBEDDING_MODELS = ["MF-BPR", "MF-MSE", "ALS", "TwoTower"]
+PERSONALISED = ["ItemKNN", "EASE", "MF-BPR", "ALS", "TwoTower", "LightGCN"]
+EMBEDDING_MODELS = ["MF-BPR", "MF-MSE", "ALS", "TwoTower", "LightGCN"]
 
 
 def _train_for(name):
@@ -377,3 +379,26 @@ def test_random_state_none_means_not_reproducible_for_every_model(name):
         return model.fit(checkerboard()).item_embeddings()
 
     assert not np.array_equal(fitted_vectors(), fitted_vectors())
+
+
+def test_bpr_negatives_are_never_positives_and_uniform_over_the_rest():
+    from recsys_tutorial.models.matrix_factorization import _sample_negatives
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 5, 8
+    positives = rng.random((n_users, n_items)) < 0.6
+    positives[:, 0] = False  # every user keeps a negative
+    rows, cols = np.nonzero(positives)
+    keys = torch.as_tensor(np.sort(rows * n_items + cols))
+    users = torch.as_tensor(np.repeat(np.arange(n_users), 4000))
+    negatives = _sample_negatives(users, keys, n_items, torch.Generator().manual_seed(0)).numpy()
+    assert not positives[users.numpy(), negatives].any()
+    for user in range(n_users):
+        counts = np.bincount(negatives[users.numpy() == user], minlength=n_items)[~positives[user]]
+        assert stats.chisquare(counts).pvalue > 1e-3  # uniform over the user's non-positives
+
+
+def test_bpr_rejects_a_log_without_negatives():
+    train = pd.DataFrame({"user_id": [0, 0, 1, 1], "item_id": [0, 1, 0, 1]})
+    with pytest.raises(ValueError, match="no negatives"):
+        MatrixFactorization(loss="bpr").fit(train)

@@ -4,6 +4,7 @@ from .als import ALS
 from .base import NotFittedError, Recommender
 from .ease import EASE
 from .item_knn import ItemKNN
+from .lightgcn import LightGCN
 from .matrix_factorization import MatrixFactorization
 from .oracle import Oracle
 from .popularity import Popularity
@@ -18,5 +19,6 @@ __all__ = [
     "MatrixFactorization",
     "ALS",
     "TwoTower",
+    "LightGCN",
     "Oracle",
 ]
