@@ -85,3 +85,148 @@ def test_few_distinct_values_are_binned_as_categories():
     baseline = np.array([1, 2, 3] * 100)
     assert mon.psi(baseline, baseline) == 0.0
     assert mon.psi(baseline, np.array([1] * 300)) > 1.0
+
+
+# --- alert rules, windows with a separate baseline --------------------------------------------
+
+
+def test_windowed_psi_with_a_baseline_period_and_a_later_start():
+    rng = np.random.default_rng(4)
+    times = pd.Series(pd.date_range("2024-01-01", periods=60 * 24, freq="h"))
+    values = pd.Series(rng.normal(0, 1, len(times)))
+    daily = mon.windowed_psi(values, times, "2024-01-20", freq="1D", baseline_start="2024-01-10", start="2024-02-01")
+    baseline = values[(times >= "2024-01-10") & (times < "2024-01-20")]
+    assert daily.index[0] == pd.Timestamp("2024-02-01") and len(daily) == 29
+    day = pd.Timestamp("2024-02-07")
+    assert daily[day] == pytest.approx(mon.psi(baseline, values[(times >= day) & (times < day + pd.Timedelta(days=1))]))
+    # without baseline_start the baseline is everything before baseline_end
+    everything = mon.windowed_psi(values, times, "2024-01-20", freq="1D", start="2024-02-01")
+    assert everything[day] == pytest.approx(mon.psi(values[times < "2024-01-20"], values[(times >= day) & (times < day + pd.Timedelta(days=1))]))
+
+
+def test_first_alert_with_a_label_delay():
+    days = pd.date_range("2024-05-01", periods=6)
+    quality = pd.Series([0.08, 0.07, 0.03, 0.08, 0.02, 0.01], index=days)
+    assert mon.first_alert(quality, 0.05, above=False) == days[2]
+    assert mon.first_alert(quality, 0.05, consecutive=2, above=False) == days[5]
+    assert mon.first_alert(quality, 0.05, consecutive=2, above=False, delay="7D") == days[5] + pd.Timedelta(days=7)
+    assert mon.first_alert(quality, 0.0, above=False, delay="7D") is None
+
+
+def test_quiet_threshold_is_where_the_rule_falls_silent():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        series = pd.Series(rng.gamma(2.0, 0.02, size=int(rng.integers(3, 30))))
+        for consecutive in (1, 2, 3):
+            if len(series) < consecutive:
+                continue
+            for above in (True, False):
+                t = mon.quiet_threshold(series, consecutive, above)
+                nudge = -1e-12 if above else 1e-12
+                assert mon.first_alert(series, t, consecutive, above) is None
+                assert mon.first_alert(series, t + nudge, consecutive, above) is not None
+    assert mon.quiet_threshold(pd.Series([0.1, 0.4, 0.2, 0.3]), 2) == 0.2  # runs: (.1,.4) (.4,.2) (.2,.3)
+    assert mon.quiet_threshold(pd.Series([0.1, 0.4, 0.2, 0.3]), 2, above=False) == 0.3
+
+
+# --- quality over time ------------------------------------------------------------------------
+
+
+def test_ndcg_on_new_items_matches_sklearn_per_user():
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.default_rng(6)
+    n_users, n_items = 30, 40
+    history = pd.DataFrame({"user_id": rng.integers(0, n_users, 200), "item_id": rng.integers(0, n_items, 200)})
+    period = pd.DataFrame({"user_id": rng.integers(0, n_users, 120), "item_id": rng.integers(0, n_items, 120)})
+    scores = rng.normal(size=(n_users, n_items))  # continuous: no ties
+    result = mon.ndcg_on_new_items(lambda users: scores[users], history, period, n_items, k=5)
+    had = set(zip(history["user_id"], history["item_id"]))
+    for user, value in result.items():
+        keep = np.array([(user, i) not in had for i in range(n_items)])
+        relevant = np.zeros(n_items)
+        relevant[period.loc[period["user_id"] == user, "item_id"].to_numpy()] = 1
+        relevant[~keep] = 0
+        assert relevant.sum() > 0
+        assert value == pytest.approx(ndcg_score([relevant[keep]], [scores[user][keep]], k=5))
+    expected_users = sorted({u for u, i in zip(period["user_id"], period["item_id"]) if (u, i) not in had})
+    assert result.index.tolist() == expected_users
+
+
+def test_ndcg_on_new_items_pads_items_a_model_never_saw():
+    history = pd.DataFrame({"user_id": [0], "item_id": [0]})
+    period = pd.DataFrame({"user_id": [0, 0], "item_id": [3, 1]})
+    # The model knows items 0..1 only: item 3 cannot be recommended, item 1 is at rank 1.
+    result = mon.ndcg_on_new_items(lambda users: np.array([[5.0, 1.0]]), history, period, n_items=4, k=2)
+    assert result.loc[0] == pytest.approx(1.0 / (1.0 + 1.0 / np.log2(3)))
+
+
+def test_replay_retraining_fits_when_told_and_scores_every_period():
+    from recsys_tutorial.data import make_synthetic
+    from recsys_tutorial.models import Popularity
+
+    log = make_synthetic(n_users=300, n_items=80, n_interactions=8_000, random_state=1).interactions
+    fits = []
+
+    def fit(train):
+        fits.append((train["timestamp"].min(), train["timestamp"].max()))
+        return Popularity().fit(train)
+
+    models = {}
+    never = mon.replay_retraining(log, "2024-06-03", 4, lambda date: False, fit, 80, models=models)
+    always = mon.replay_retraining(log, "2024-06-03", 4, lambda date: True, fit, 80, models=models)
+    assert len(fits) == 4  # the first window is trained once for both replays
+    assert never.index.equals(always.index)  # the same users and targets, period by period
+    assert never["trained_until"].nunique() == 1
+    weeks = pd.date_range("2024-06-03", periods=4, freq="7D")
+    assert always.groupby("period")["trained_until"].first().tolist() == list(weeks)
+    # period 2 of "always" is the model of the 28 days before it, scored by ndcg_on_new_items
+    start, times = weeks[2], log["timestamp"]
+    model = Popularity().fit(log[(times >= start - pd.Timedelta(days=28)) & (times < start)])
+    expected = mon.ndcg_on_new_items(model.score_items, log[times < start], log[(times >= start) & (times < start + pd.Timedelta(days=7))], 80)
+    assert always.loc[start, "ndcg"].to_numpy() == pytest.approx(expected.to_numpy())
+
+
+def test_drop_decomposition_is_hand_worked():
+    # NDCG 0.08 → 0.02 while the ceiling goes 0.32 → 0.16: ratio 1/4 = (1/2 ceiling) · (1/2 share)
+    split = mon.drop_decomposition(0.08, 0.02, 0.32, 0.16)
+    assert split["ratio"] == pytest.approx(0.25) and split["ceiling ratio"] == pytest.approx(0.5)
+    assert split["share before"] == pytest.approx(0.25) and split["share after"] == pytest.approx(0.125)
+    assert split["harder world"] == pytest.approx(0.5) and split["model"] == pytest.approx(0.5)
+    # a ceiling that does not move: all of the drop is the model's
+    assert mon.drop_decomposition(0.08, 0.04, 0.3, 0.3)["model"] == pytest.approx(1.0)
+    assert split["ratio"] == pytest.approx(split["ceiling ratio"] * split["share after"] / split["share before"])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: mon.windowed_psi([1.0] * 30, pd.Series(pd.date_range("2024-01-01", periods=30)), "2024-01-10", start="2024-01-05"), "overlap the baseline"),
+        (lambda: mon.windowed_psi([1.0] * 30, pd.Series(pd.date_range("2024-01-01", periods=30)), "2024-01-10", baseline_start="2024-01-10"), "no values in the baseline"),
+        (lambda: mon.windowed_psi([1.0] * 3, pd.Series([1, 2, 3]), 2), "must be datetimes"),
+        (lambda: mon.windowed_psi([1.0] * 3, pd.Series(pd.date_range("2024-01-01", periods=3)), "2024-01-02", freq="0D"), "positive duration"),
+        (lambda: mon.first_alert(pd.Series([1.0]), 0.5, delay="1D"), "indexed by time"),
+        (lambda: mon.first_alert(pd.Series([1.0], index=pd.date_range("2024-01-01", periods=1)), 0.5, delay="-1D"), "negative"),
+        (lambda: mon.first_alert(pd.Series([1.0, np.nan]), 0.5), "missing values"),
+        (lambda: mon.first_alert([1.0], 0.5), "pandas Series"),
+        (lambda: mon.quiet_threshold(pd.Series([1.0]), consecutive=2), "fewer than consecutive"),
+        (lambda: mon.quiet_threshold(pd.Series([1.0]), consecutive=0), "consecutive"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [0]}), 3, k=2), "no user engaged with a new item"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=2), "columns user_id and item_id"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 4)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=2), "score must return"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.full((len(u), 3), np.nan), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=2), "NaN"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [5]}), 3, k=2), "below n_items"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=4), "k must be"),
+        (lambda: mon.replay_retraining(pd.DataFrame({"user_id": [0], "item_id": [0]}), "2024-01-01", 2, bool, bool, 3), "lack column"),
+        (lambda: mon.replay_retraining(pd.DataFrame(columns=["user_id", "item_id", "timestamp"]), "2024-01-01", 0, bool, bool, 3), "n_periods"),
+        (lambda: mon.replay_retraining(pd.DataFrame(columns=["user_id", "item_id", "timestamp"]), "2024-01-01", 2, None, bool, 3), "callables"),
+        (lambda: mon.replay_retraining(pd.DataFrame({"user_id": [0], "item_id": [0], "timestamp": [pd.Timestamp("2024-02-01")]}), "2024-01-01", 2, bool, bool, 3), "no interactions to train on"),
+        (lambda: mon.replay_retraining(pd.DataFrame(columns=["user_id", "item_id", "timestamp"]), "2024-01-01", 2, bool, bool, 3, models=[]), "models must be a dict"),
+        (lambda: mon.drop_decomposition(0.1, 0.0, 0.3, 0.2), "after must be a positive number"),
+        (lambda: mon.drop_decomposition(0.1, 0.2, 0.3, 0.3), "no drop to split"),
+        (lambda: mon.drop_decomposition(0.4, 0.2, 0.3, 0.3), "above its ceiling"),
+    ],
+)
+def test_bad_input_to_the_alert_and_replay_helpers_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
