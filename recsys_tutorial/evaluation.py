@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import scipy.stats
+from tqdm import tqdm
 
 from .data import interaction_matrix
 
@@ -48,7 +49,9 @@ __all__ = [
     "intra_list_diversity",
     "personalisation",
     "evaluate",
+    "metrics_at_cutoffs",
     "sampled_evaluate",
+    "sampled_comparison",
     "confidence_interval",
     "paired_test",
 ]
@@ -241,15 +244,9 @@ def evaluate(
     """
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"evaluate: k must be a positive integer, got {k!r}")
-    n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
-    n_items = int(max(train["item_id"].max(), test["item_id"].max(), getattr(model, "n_items_", 0) - 1)) + 1
-    relevant = relevance_matrix(test, n_users, n_items, grade=grade, seen_in=train if exclude_seen else None)
-    seen = interaction_matrix(train, shape=(n_users, n_items))
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
-    if len(users) == 0:
-        raise ValueError("evaluate: no test user has a relevant item (after removing items seen in training)")
+    users, rel, seen = _test_users(model, train, test, exclude_seen, grade, "evaluate")
+    n_items = seen.shape[1]
     recommended, _ = model.recommend(users, k=k, exclude_seen=exclude_seen)
-    rel = relevant[users]
     frame = pd.DataFrame(
         {
             f"precision@{k}": precision_at_k(recommended, rel),
@@ -273,6 +270,50 @@ def evaluate(
     return summary
 
 
+def metrics_at_cutoffs(
+    model, train: pd.DataFrame, test: pd.DataFrame, max_k: int = 50, exclude_seen: bool = True, grade: str | None = None
+) -> pd.DataFrame:
+    """Precision, recall, NDCG, MAP, MRR and hit rate at every cut-off k = 1 .. ``max_k``.
+
+    One top-``max_k`` list per user serves every k, since a model's top k is the first k items of
+    its top ``max_k``. Row k holds the same means over users as ``evaluate(model, train, test,
+    k=k)`` (same users, same exclusion of seen items); columns ``precision``, ``recall``,
+    ``ndcg``, ``map``, ``mrr``, ``hit_rate``, index ``k``.
+
+    Examples
+    --------
+    >>> from recsys_tutorial.data import make_synthetic
+    >>> from recsys_tutorial.models import Popularity
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000, random_state=0)
+    >>> train, test = world.interactions.iloc[:2_400], world.interactions.iloc[2_400:]
+    >>> curves = metrics_at_cutoffs(Popularity().fit(train), train, test, max_k=20)
+    >>> curves.shape, bool(curves["recall"].is_monotonic_increasing)
+    ((20, 6), True)
+    """
+    if not isinstance(max_k, (int, np.integer)) or isinstance(max_k, bool) or max_k < 1:
+        raise ValueError(f"metrics_at_cutoffs: max_k must be a positive integer, got {max_k!r}")
+    users, relevant, _ = _test_users(model, train, test, exclude_seen, grade, "metrics_at_cutoffs")
+    recommended, _ = model.recommend(users, k=max_k, exclude_seen=exclude_seen)
+    gains = hits(recommended, relevant)  # (n, K)
+    hit = gains > 0
+    ks = np.arange(1, max_k + 1)
+    found = np.cumsum(hit, axis=1)  # (n, K): hits within the first k
+    n_relevant = _n_relevant(relevant)[:, None]
+    discounts = 1.0 / np.log2(ks + 1)
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), max_k)  # 0-based rank of the first hit
+    precision_at_j = found / ks
+    curves = {
+        "precision": precision_at_j,
+        "recall": _safe_divide(found, np.broadcast_to(n_relevant, found.shape)),
+        "ndcg": _safe_divide(np.cumsum(gains * discounts, axis=1),
+                             np.cumsum(_ideal_gains(relevant, max_k) * discounts, axis=1)),  # fmt: skip
+        "map": _safe_divide(np.cumsum(precision_at_j * hit, axis=1), np.minimum(ks, n_relevant)),
+        "mrr": np.where(first[:, None] < ks, 1.0 / (first[:, None] + 1), 0.0),
+        "hit_rate": (found > 0).astype(float),
+    }
+    return pd.DataFrame({name: values.mean(axis=0) for name, values in curves.items()}, index=pd.Index(ks, name="k"))
+
+
 def sampled_evaluate(
     model, train: pd.DataFrame, test: pd.DataFrame, n_negatives: int = 100, k: int = 10, random_state: int | None = 0
 ) -> pd.Series:
@@ -280,47 +321,141 @@ def sampled_evaluate(
 
     The protocol of many papers, criticised by Krichene & Rendle (KDD 2020): for every (user,
     test item) pair, draw ``n_negatives`` items uniformly from those the user never interacted
-    with, and rank the test item among them; ties are broken at random (in expectation). Shown
-    in chapter 6 to compare with full ranking.
+    with, and rank the test item among them; ties are broken at random (in expectation). The
+    means are over (user, test item) pairs, not over users as in `evaluate`: a user with five
+    test items counts five times. One draw of `sampled_comparison`; shown in chapter 6 to
+    compare with full ranking.
+
+    Examples
+    --------
+    >>> from recsys_tutorial.data import make_synthetic
+    >>> from recsys_tutorial.models import Popularity
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000, random_state=0)
+    >>> train, test = world.interactions.iloc[:2_400], world.interactions.iloc[2_400:]
+    >>> result = sampled_evaluate(Popularity().fit(train), train, test, n_negatives=20, k=5)
+    >>> list(result.index)
+    ['hit_rate@5', 'ndcg@5', 'pairs']
     """
-    rng = np.random.default_rng(random_state)
+    draw = sampled_comparison({"model": model}, train, test, n_negatives=n_negatives, k=k, n_draws=1,
+                              random_state=random_state)  # fmt: skip
+    return draw.iloc[0][[f"hit_rate@{k}", f"ndcg@{k}", "pairs"]].astype(float).rename(None)
+
+
+def sampled_comparison(
+    models: dict,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    n_negatives: int = 100,
+    k: int = 10,
+    n_draws: int = 20,
+    random_state: int | None = 0,
+    show_progress: bool = False,
+) -> pd.DataFrame:
+    """Sampled hit rate and NDCG at k of several fitted models, over ``n_draws`` draws of negatives.
+
+    The protocol of `sampled_evaluate`, repeated: each draw takes fresh negatives (independent
+    streams spawned from ``random_state``), and within a draw every model ranks every (user, test
+    item) pair against the *same* negatives, so the models' difference in a draw is paired. How
+    often an ordering of two models holds across draws says whether it is a property of the
+    protocol or the luck of one sample. Means are over (user, test item) pairs, not users.
+
+    Returns a long frame, one row per (draw, model): ``draw``, ``model``, ``hit_rate@k``,
+    ``ndcg@k`` and ``pairs`` (the number of pairs averaged over).
+
+    Examples
+    --------
+    >>> from recsys_tutorial.data import make_synthetic
+    >>> from recsys_tutorial.models import ItemKNN, Popularity
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000, random_state=0)
+    >>> train, test = world.interactions.iloc[:2_400], world.interactions.iloc[2_400:]
+    >>> models = {"Popularity": Popularity().fit(train), "ItemKNN": ItemKNN().fit(train)}
+    >>> draws = sampled_comparison(models, train, test, n_negatives=20, k=5, n_draws=3)
+    >>> draws.pivot(index="draw", columns="model", values="ndcg@5").shape
+    (3, 2)
+    """
+    if not isinstance(models, dict) or not models:
+        raise ValueError("sampled_comparison: models must be a non-empty dict of fitted models, {name: model}")
+    for name, value in (("n_negatives", n_negatives), ("k", k), ("n_draws", n_draws)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"sampled_comparison: {name} must be a positive integer, got {value!r}")
+    sizes = {name: getattr(model, "n_items_", None) for name, model in models.items()}
+    if None in sizes.values() or len(set(sizes.values())) != 1:
+        raise ValueError(f"sampled_comparison: every model must be fitted on the same catalogue; n_items_: {sizes}")
+    n_items = next(iter(sizes.values()))
     n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
-    n_items = model.n_items_
     test = test[test["item_id"] < n_items].drop_duplicates(["user_id", "item_id"])
-    everything = interaction_matrix(pd.concat([train, test]), shape=(n_users, n_items))
     seen = interaction_matrix(train, shape=(n_users, n_items))
     test = test[np.asarray(seen[test["user_id"].to_numpy(), test["item_id"].to_numpy()]).ravel() == 0]
-    users, targets = test["user_id"].to_numpy(), test["item_id"].to_numpy()
-    negatives = rng.integers(0, n_items, size=(len(users), n_negatives))
+    if test.empty:
+        raise ValueError("sampled_comparison: no test pair is left once items seen in training are removed")
+    # Negatives come from the items a user never touched, in training or test.
+    touched = interaction_matrix(pd.concat([train, test]), shape=(n_users, n_items))
+    order = np.argsort(test["user_id"].to_numpy(), kind="stable")  # pairs grouped by user
+    users, targets = test["user_id"].to_numpy()[order], test["item_id"].to_numpy()[order]
+    free = n_items - np.diff(touched.indptr)
+    if (free[users] == 0).any():
+        user = int(users[np.flatnonzero(free[users] == 0)[0]])
+        raise ValueError(
+            f"sampled_comparison: could not draw {n_negatives} items that user {user} never interacted with: "
+            f"all {n_items} items are theirs; evaluate with full ranking"
+        )
+    skip_keys = _skip_keys(touched)
+    unique_users, first_pair = np.unique(users, return_index=True)
+    bounds = np.append(first_pair, len(users))
+    seeds = np.random.SeedSequence(random_state).spawn(n_draws)
+    rngs = [np.random.default_rng(seed) for seed in seeds]
+    hit_sum, gain_sum = np.zeros((len(models), n_draws)), np.zeros((len(models), n_draws))
+    chunks = range(0, len(unique_users), _USERS_PER_CHUNK)  # fixed: the draws do not depend on the models
+    for start in tqdm(chunks, desc="sampled metrics", disable=not show_progress):
+        chunk_users = unique_users[start : start + _USERS_PER_CHUNK]
+        pairs = slice(bounds[start], bounds[start + len(chunk_users)])
+        row = np.repeat(np.arange(len(chunk_users)), np.diff(bounds[start : start + len(chunk_users) + 1]))  # (m,)
+        # Every draw's negatives for the chunk's m pairs, as positions in its (c, n_items) scores.
+        flat = np.empty((n_draws, len(row), n_negatives), dtype=np.int64)
+        for draw, rng in enumerate(rngs):
+            flat[draw] = row[:, None] * n_items + _draw_unseen(rng, users[pairs], n_negatives, n_items, free,
+                                                               skip_keys, touched.indptr)  # fmt: skip
+        for j, model in enumerate(models.values()):
+            s = model.score_items(chunk_users).ravel()  # (c · n_items,)
+            target = s[row * n_items + targets[pairs]][:, None]  # (m, 1)
+            for draw in range(n_draws):
+                negative_scores = s.take(flat[draw])  # (m, n_negatives)
+                above = (negative_scores > target).sum(axis=1)
+                tied = (negative_scores == target).sum(axis=1)
+                hit, gain = _expected_top_k(above, tied, k)
+                hit_sum[j, draw] += hit.sum()
+                gain_sum[j, draw] += gain.sum()
+    n_pairs = len(users)
+    rows = [
+        {"draw": draw, "model": name, f"hit_rate@{k}": hit_sum[j, draw] / n_pairs, f"ndcg@{k}": gain_sum[j, draw] / n_pairs,
+         "pairs": n_pairs}
+        for draw in range(n_draws) for j, name in enumerate(models)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
-    def interacted(negatives):
-        return np.asarray(everything[np.repeat(users, n_negatives), negatives.ravel()]).reshape(negatives.shape) > 0
 
-    for _ in range(100):  # redraw negatives the user has interacted with
-        bad = interacted(negatives)
-        if not bad.any():
-            break
-        negatives[bad] = rng.integers(0, n_items, size=int(bad.sum()))
-    else:
-        bad = interacted(negatives)
-        if bad.any():
-            user = int(users[np.flatnonzero(bad.any(axis=1))[0]])
-            raise ValueError(
-                f"sampled_evaluate: could not draw {n_negatives} items that user {user} never interacted with "
-                f"after 100 redraws ({int(np.diff(everything.indptr)[user])} of {n_items} items are theirs); "
-                "use fewer negatives or evaluate with full ranking"
-            )
-    candidates = np.concatenate([targets[:, None], negatives], axis=1)  # target in column 0
-    above = np.empty(len(users), dtype=np.int64)
-    tied = np.empty(len(users), dtype=np.int64)
-    for start in range(0, len(users), 2048):
-        sl = slice(start, start + 2048)
-        scores = model.score_items(users[sl])
-        cand_scores = np.take_along_axis(scores, candidates[sl], axis=1)
-        above[sl] = (cand_scores[:, 1:] > cand_scores[:, :1]).sum(axis=1)
-        tied[sl] = (cand_scores[:, 1:] == cand_scores[:, :1]).sum(axis=1)
-    hit, gain = _expected_top_k(above, tied, k)
-    return pd.Series({f"hit_rate@{k}": hit.mean(), f"ndcg@{k}": gain.mean(), "pairs": len(users)})
+#: Users scored at once by `sampled_comparison`. Fixed, so that a draw is the same whatever the models.
+_USERS_PER_CHUNK = 1024
+
+
+def _skip_keys(touched: sp.csr_matrix) -> np.ndarray:
+    """Sorted keys ``u · n_items + (t_j − j)`` of each user's touched items t_0 < t_1 < ...
+
+    The r-th item a user never touched (r = 0, 1, ...) is r plus the number of j with
+    t_j − j ≤ r: every touched item at or before it pushes it one place along.
+    """
+    n_items = touched.shape[1]
+    counts = np.diff(touched.indptr)
+    position = np.arange(touched.nnz) - np.repeat(touched.indptr[:-1], counts)  # j within the row
+    rows = np.repeat(np.arange(touched.shape[0]), counts)
+    return rows.astype(np.int64) * n_items + (touched.indices - position)
+
+
+def _draw_unseen(rng, users, n, n_items, free, skip_keys, indptr) -> np.ndarray:
+    """``n`` items per entry of ``users``, uniform (with replacement) over the items that user never touched."""
+    r = rng.integers(0, free[users][:, None], size=(len(users), n))  # (m, n): rank among untouched items
+    keys = users[:, None].astype(np.int64) * n_items + r
+    return r + (np.searchsorted(skip_keys, keys, side="right") - indptr[users][:, None])
 
 
 def _expected_top_k(above: np.ndarray, tied: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -384,6 +519,18 @@ def paired_test(per_user_a, per_user_b, n_bootstrap: int = 2000, random_state: i
 # ---------------------------------------------------------------------------------------------
 
 
+def _test_users(model, train, test, exclude_seen, grade, caller) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+    """The evaluated users (those with a relevant item), their relevance rows, and the training matrix."""
+    n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
+    n_items = int(max(train["item_id"].max(), test["item_id"].max(), getattr(model, "n_items_", 0) - 1)) + 1
+    relevant = relevance_matrix(test, n_users, n_items, grade=grade, seen_in=train if exclude_seen else None)
+    seen = interaction_matrix(train, shape=(n_users, n_items))
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    if len(users) == 0:
+        raise ValueError(f"{caller}: no test user has a relevant item (after removing items seen in training)")
+    return users, relevant[users], seen
+
+
 def _check_recommended(recommended, relevant) -> np.ndarray:
     recommended = np.asarray(recommended)
     if recommended.ndim != 2:
@@ -420,6 +567,11 @@ def _n_relevant(relevant: sp.csr_matrix) -> np.ndarray:
 
 def _ideal_dcg(relevant: sp.csr_matrix, k: int, discounts: np.ndarray) -> np.ndarray:
     """DCG of the best list: each user's relevance values sorted descending, top k."""
+    return _ideal_gains(relevant, k) @ discounts
+
+
+def _ideal_gains(relevant: sp.csr_matrix, k: int) -> np.ndarray:
+    """The gains of each user's best list of length k: ``(n_users, k)``, relevance sorted descending."""
     relevant = sp.csr_matrix(relevant)
     n_users = relevant.shape[0]
     counts = np.diff(relevant.indptr)
@@ -431,7 +583,7 @@ def _ideal_dcg(relevant: sp.csr_matrix, k: int, discounts: np.ndarray) -> np.nda
         values, rows_sorted = relevant.data[order], rows[order]
         keep = position < k
         ideal[rows_sorted[keep], position[keep]] = values[keep]
-    return ideal @ discounts
+    return ideal
 
 
 def _safe_divide(numerator, denominator) -> np.ndarray:

@@ -8,7 +8,11 @@ orders of magnitude of speed:
 * ``hnsw``: a navigable small-world graph (``M`` links per node); a query walks it greedily,
   keeping ``ef_search`` candidates;
 * ``ivfpq``: IVF with product-quantised codes (``m`` sub-vectors of ``nbits`` bits each), then
-  re-ranked exactly among ``refine_factor`` × k candidates (so memory also holds the vectors).
+  re-ranked exactly among ``refine_factor`` × k candidates (so memory also holds the vectors);
+  ``refine_factor=0`` keeps the codes alone, the compressed index.
+
+Search-time settings (``nprobe``, ``ef_search``, ``refine_factor``) change without a rebuild
+(`VectorIndex.set_search_params`), and `sweep` builds each index once for all of them.
 
 ``metric="cosine"`` normalises vectors and queries to unit length, after which the inner product
 is the cosine similarity. Defaults are chosen to reach recall@10 ≥ 0.95 on clustered data.
@@ -24,12 +28,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from .evaluation import recall_at_k as _recall_of_lists
 from .models.base import top_k
 
 __all__ = [
     "VectorIndex",
+    "clustered_vectors",
     "build_index",
     "brute_force_search",
     "neighbour_recall",
@@ -41,20 +47,74 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 KINDS = ("flat", "ivf", "hnsw", "ivfpq")
+#: Settings a search reads, changeable after the build; every other parameter shapes the build.
+SEARCH_PARAMS = {"flat": (), "ivf": ("nprobe",), "hnsw": ("ef_search",), "ivfpq": ("nprobe", "refine_factor")}
 
 
 class VectorIndex:
     """A FAISS index with its settings: ``search``, ``save``/``load`` and its size in memory."""
 
     def __init__(self, index, kind: str, metric: str, params: dict, build_seconds: float):
-        self.index, self.kind, self.metric, self.params, self.build_seconds = index, kind, metric, params, build_seconds
+        self.index, self.kind, self.metric, self.params, self.build_seconds = index, kind, metric, dict(params), build_seconds
         # Read once: the index is never added to afterwards, and SWIG attribute access costs time per query.
         self.ntotal, self.dim = int(index.ntotal), int(index.d)
+        self._searched = index  # what a search reads: the index, or an IVF-PQ index's codes alone
+        self.set_search_params(**{name: self.params[name] for name in SEARCH_PARAMS[kind] if name in self.params})
 
     @property
     def memory_bytes(self) -> int:
-        """Size of the serialised index: vectors or codes, plus graph or cell lists."""
-        return int(faiss.serialize_index(self.index).nbytes)
+        """Size of what a search reads, serialised: vectors or codes, plus graph or cell lists.
+
+        An IVF-PQ index searched with ``refine_factor=0`` reads its codes alone, and counts them alone.
+        """
+        return int(faiss.serialize_index(self._searched).nbytes)
+
+    @property
+    def bytes_per_vector(self) -> float:
+        """`memory_bytes` per indexed vector, fixed parts (centroids, codebooks) included."""
+        return self.memory_bytes / self.ntotal
+
+    def set_search_params(self, **params) -> "VectorIndex":
+        """Change search-time settings in place, without rebuilding; returns the index.
+
+        ``nprobe`` (``ivf``, ``ivfpq``): cells scanned, 1 .. ``nlist``; ``ef_search`` (``hnsw``):
+        candidates kept during the walk, ≥ 1; ``refine_factor`` (``ivfpq``): re-rank
+        ``refine_factor`` × k candidates exactly, or 0 to rank by the compressed codes alone.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> index = build_index(rng.normal(size=(2_000, 8)), kind="ivf", nlist=50)
+        >>> index.set_search_params(nprobe=5).params["nprobe"]
+        5
+        """
+        allowed = SEARCH_PARAMS[self.kind]
+        unknown = set(params) - set(allowed)
+        if unknown:
+            raise ValueError(f"set_search_params: {sorted(unknown)} not a search setting of kind {self.kind!r}; expected {list(allowed)}")
+        ivf = _ivf_part(self.index) if self.kind in ("ivf", "ivfpq") else None
+        for name, value in params.items():
+            if name == "refine_factor":
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (value == 0 or value >= 1):
+                    raise ValueError(f"set_search_params: refine_factor must be 0 (no re-ranking) or a number >= 1, got {value!r}")
+                refined = isinstance(self.index, faiss.IndexRefine)
+                if value > 0 and not refined:
+                    raise ValueError("set_search_params: this IVF-PQ index was built with refine_factor=0 and holds no "
+                                     "vectors to re-rank with; rebuild it with refine_factor > 0")  # fmt: skip
+                if value > 0:
+                    self.index.k_factor = float(value)
+                self._searched = self.index if value > 0 else ivf
+            else:
+                upper = int(ivf.nlist) if name == "nprobe" else None
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or (upper and value > upper):
+                    bounds = f"1..{upper}" if upper else ">= 1"
+                    raise ValueError(f"set_search_params: {name} must be an integer in {bounds}, got {value!r}")
+                if name == "nprobe":
+                    ivf.nprobe = int(value)
+                else:
+                    self.index.hnsw.efSearch = int(value)
+            self.params[name] = value
+        return self
 
     def search(self, queries, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` most similar vectors to each query: ``(scores, ids)``, each ``(n_queries, k)``."""
@@ -65,7 +125,7 @@ class VectorIndex:
             raise ValueError(f"search: k must be an integer in 1..{self.ntotal} (the vectors indexed), got {k!r}")
         if self.metric == "cosine":
             q = _normalise(q)
-        return self.index.search(q, int(k))  # (float32 scores, int64 ids)
+        return self._searched.search(q, int(k))  # (float32 scores, int64 ids)
 
     def save(self, path) -> None:
         """Write the index (FAISS's format) and its settings next to it (``path`` + ``.json``)."""
@@ -90,7 +150,10 @@ def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: i
     * ``ivf``: ``nlist`` = 4 √n cells, ``nprobe`` = max(16, ⌈nlist / 20⌉) of them scanned;
     * ``hnsw``: ``M`` = 32, ``ef_construction`` = 100, ``ef_search`` = 64;
     * ``ivfpq``: as ``ivf``, plus ``m`` = d / 2 sub-quantisers of ``nbits`` = 8 and
-      ``refine_factor`` = 10.
+      ``refine_factor`` = 10 (0: no exact re-ranking, and no vectors kept: codes only).
+
+    ``nprobe``, ``ef_search`` and ``refine_factor`` are search settings, changeable afterwards
+    with `VectorIndex.set_search_params`.
 
     ``deterministic=True`` builds with one thread, so that the same data gives the same index
     (multi-threaded HNSW insertion can vary). Affects speed, not results otherwise.
@@ -115,6 +178,8 @@ def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: i
     if unknown:
         raise ValueError(f"build_index: unknown parameter(s) {sorted(unknown)} for kind {kind!r}; expected {sorted(settings)}")
     settings.update(params)
+    if "nprobe" in settings and "nprobe" not in params:  # the default follows a given nlist
+        settings["nprobe"] = _default_nprobe(settings["nlist"])
     threads = faiss.omp_get_max_threads()
     start = time.perf_counter()
     try:
@@ -146,32 +211,87 @@ def neighbour_recall(approx_ids, exact_ids) -> float:
     return float(np.sum(hits) / np.sum(exact >= 0))
 
 
-def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: int = 200) -> pd.DataFrame:
-    """Build each configuration and measure recall@k, build time, memory and queries per second.
+def clustered_vectors(n: int, d: int = 64, n_clusters: int = 200, rank: int = 8, random_state: int = 0) -> np.ndarray:
+    """``n`` unit vectors in ``n_clusters`` clusters that spread along ``rank`` shared directions.
+
+    Learnt embeddings have a low intrinsic dimension; isotropic noise in d dimensions would not,
+    and makes every neighbour about as far as every other (a worst case no real catalogue looks
+    like). The clusters and directions are fixed (seeds 1000 and 1001), so draws with different
+    ``random_state`` (e.g. a catalogue and its queries) come from the same clusters.
+
+    Examples
+    --------
+    >>> x = clustered_vectors(1_000, d=16, n_clusters=10)
+    >>> x.shape, x.dtype, bool(np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-6))
+    ((1000, 16), dtype('float32'), True)
+    """
+    # Draws are rounded to float32; the sums are formed in float64, and the result is float32.
+    centres = np.random.default_rng(1_000).normal(size=(n_clusters, d)).astype(np.float32)
+    directions = np.random.default_rng(1_001).normal(size=(rank, d)).astype(np.float32) / np.sqrt(rank)  # float64
+    rng = np.random.default_rng(random_state)
+    x = centres[rng.integers(0, n_clusters, n)]
+    x = x + rng.normal(size=(n, rank)).astype(np.float32) @ directions  # spread within the cluster
+    x = x + 0.1 * rng.normal(size=(n, d)).astype(np.float32)  # and a little noise everywhere
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: int = 200, show_progress: bool = False) -> pd.DataFrame:
+    """Measure recall@k, memory, build time and queries per second of each configuration.
 
     Each config is the keyword arguments of `build_index` (``kind``, ``metric``, parameters).
+    Configs that differ only in search settings (``nprobe``, ``ef_search``, ``refine_factor``)
+    share one build, re-tuned with `VectorIndex.set_search_params`: a sweep of ``nprobe`` costs
+    one k-means. Recall is against the exact top k under each config's own metric (a flat index).
     Throughput is measured batched (all queries in one call) and one query at a time (the first
-    ``single_queries``), against exact results from a flat index.
+    ``single_queries``; 0 skips it, NaN). Timings depend on the machine; recall and memory do not.
+
+    Returns one row per config: its keys and the search settings it ran with (defaults
+    included), then ``recall@k``, ``build s``, ``QPS batched``,
+    ``QPS one by one``, ``memory MB`` and ``bytes/vector`` (`VectorIndex.memory_bytes`).
+
+    Examples
+    --------
+    >>> x, q = clustered_vectors(2_000, d=16, n_clusters=20), clustered_vectors(50, d=16, n_clusters=20, random_state=1)
+    >>> table = sweep(x, q, [{"kind": "ivf", "nlist": 40, "nprobe": p} for p in (1, 40)], single_queries=0)
+    >>> table["recall@k"].tolist()[-1]
+    1.0
     """
     q = _check_vectors(queries, "queries")
+    if not isinstance(configs, (list, tuple)) or not all(isinstance(c, dict) for c in configs):
+        raise ValueError("sweep: configs must be a list of dicts, each the keyword arguments of build_index")
     exact_by_metric = {}  # each config is scored against the exact answer under its own metric
-    rows = []
-    for config in configs:
-        metric = config.get("metric", "ip")
+    built, memory = {}, {}
+    rows, measured = [], []  # per config: its settings, and what was measured
+    for config in tqdm(configs, desc="sweep", disable=not show_progress):
+        kind, metric = config.get("kind", "flat"), config.get("metric", "ip")
         if metric not in exact_by_metric:
             exact_by_metric[metric] = build_index(vectors, kind="flat", metric=metric).search(q, k)[1]
-        exact = exact_by_metric[metric]
-        index = build_index(vectors, **config)
+        search = {name: value for name, value in config.items() if name in SEARCH_PARAMS.get(kind, ())}
+        build = {name: value for name, value in config.items() if name not in search}
+        key = tuple(sorted((name, repr(value)) for name, value in build.items()))
+        if key not in built:
+            index = build_index(vectors, **build)
+            built[key] = (index, {name: index.params[name] for name in SEARCH_PARAMS[kind]})
+        index, defaults = built[key]
+        index.set_search_params(**{**defaults, **search})
         start = time.perf_counter()
         _, ids = index.search(q, k)
         batched = len(q) / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for row in q[:single_queries]:
-            index.search(row[None, :], k)
-        single = min(single_queries, len(q)) / (time.perf_counter() - start)
-        rows.append({**config, "recall@k": neighbour_recall(ids, exact), "build s": index.build_seconds,
-                     "QPS batched": batched, "QPS one by one": single, "memory MB": index.memory_bytes / 2**20})  # fmt: skip
-    return pd.DataFrame(rows)
+        single = math.nan
+        if single_queries > 0:
+            start = time.perf_counter()
+            for row in q[:single_queries]:
+                index.search(row[None, :], k)
+            single = min(single_queries, len(q)) / (time.perf_counter() - start)
+        codes_only = kind == "ivfpq" and index.params["refine_factor"] == 0
+        if (key, codes_only) not in memory:
+            memory[key, codes_only] = index.memory_bytes
+        settings = {name: index.params[name] for name in SEARCH_PARAMS[kind]}  # the ones used, defaults included
+        measured.append({"recall@k": neighbour_recall(ids, exact_by_metric[metric]), "build s": index.build_seconds,
+                         "QPS batched": batched, "QPS one by one": single, "memory MB": memory[key, codes_only] / 2**20,
+                         "bytes/vector": memory[key, codes_only] / index.ntotal})  # fmt: skip
+        rows.append({**config, **settings})
+    return pd.concat([pd.DataFrame(rows), pd.DataFrame(measured)], axis=1)
 
 
 def search_unseen(index: VectorIndex, user_vectors, seen, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -242,10 +362,14 @@ def _default_params(kind: str, n: int, d: int) -> dict:
         return {}
     if kind == "hnsw":
         return {"M": 32, "ef_construction": 100, "ef_search": 64}
-    ivf = {"nlist": nlist, "nprobe": min(nlist, max(16, math.ceil(nlist / 20)))}
+    ivf = {"nlist": nlist, "nprobe": _default_nprobe(nlist)}
     if kind == "ivf":
         return ivf
     return {**ivf, "m": max(1, d // 2), "nbits": 8, "refine_factor": 10}
+
+
+def _default_nprobe(nlist: int) -> int:
+    return min(nlist, max(16, math.ceil(nlist / 20)))
 
 
 def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
@@ -259,7 +383,6 @@ def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
         index = faiss.IndexHNSWFlat(d, int(p["M"]), ip)
         index.hnsw.efConstruction = int(p["ef_construction"])
         index.add(x)
-        index.hnsw.efSearch = int(p["ef_search"])
         return index
     if p["nlist"] > n:
         raise ValueError(f"build_index: an IVF index with nlist={p['nlist']} cells needs at least that many vectors, got {n}")
@@ -271,13 +394,17 @@ def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
         if d % int(p["m"]):
             raise ValueError(f"build_index: m={p['m']} must divide the dimension {d}")
         base = faiss.IndexIVFPQ(quantizer, d, int(p["nlist"]), int(p["m"]), int(p["nbits"]), ip)
-        index = faiss.IndexRefineFlat(base)
-        index.k_factor = float(p["refine_factor"])
+        # Re-ranking keeps every vector beside its code; without it only the codes are stored.
+        index = faiss.IndexRefineFlat(base) if p["refine_factor"] else base
     base.cp.seed = int(random_state)  # k-means initialisation
     index.train(x)
     index.add(x)
-    base.nprobe = int(p["nprobe"])
     return index
+
+
+def _ivf_part(index):
+    """The IVF index inside ``index`` (itself, or the base of a re-ranking wrapper)."""
+    return faiss.downcast_index(index.base_index) if isinstance(index, faiss.IndexRefine) else index
 
 
 def _check_vectors(vectors, name: str) -> np.ndarray:

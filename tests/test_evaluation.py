@@ -239,3 +239,118 @@ def test_sampled_evaluate_says_when_a_user_has_no_unseen_item_left():
     model = Popularity().fit(train)
     with pytest.raises(ValueError, match="could not draw 5 items that user 0 never interacted with"):
         ev.sampled_evaluate(model, train, test, n_negatives=5)
+
+
+def test_metrics_at_cutoffs_match_evaluate_at_every_k(small_world):
+    from recsys_tutorial import split
+    from recsys_tutorial.models import ItemKNN
+
+    train, test = split.temporal_split(small_world.interactions, test_fraction=0.2)
+    for model in (Popularity().fit(train), ItemKNN().fit(train)):
+        curves = ev.metrics_at_cutoffs(model, train, test, max_k=25)
+        assert curves.index.tolist() == list(range(1, 26))
+        for k in (1, 2, 7, 10, 25):
+            summary = ev.evaluate(model, train, test, k=k)
+            for metric in curves.columns:
+                assert curves.loc[k, metric] == pytest.approx(summary[f"{metric}@{k}"], abs=1e-12), (metric, k)
+        assert curves["recall"].is_monotonic_increasing and curves["hit_rate"].is_monotonic_increasing
+    with pytest.raises(ValueError, match="max_k must be a positive integer"):
+        ev.metrics_at_cutoffs(model, train, test, max_k=0)
+
+
+def test_unseen_items_are_drawn_uniformly_and_never_a_touched_one():
+    from recsys_tutorial.evaluation import _draw_unseen, _skip_keys
+
+    touched = sp.csr_matrix(np.array([[1, 0, 1, 1, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 0]], dtype=float))
+    free = 8 - np.diff(touched.indptr)
+    users = np.array([0, 1, 2])
+    draws = _draw_unseen(np.random.default_rng(0), users, 40_000, 8, free, _skip_keys(touched), touched.indptr)
+    for user, row in zip(users, draws):
+        untouched = np.flatnonzero(touched[user].toarray().ravel() == 0)
+        counts = np.bincount(row, minlength=8)
+        assert set(np.flatnonzero(counts)) == set(untouched)  # every untouched item, and nothing else
+        if len(untouched) > 1:  # uniform among them
+            assert scipy.stats.chisquare(counts[untouched]).pvalue > 1e-3
+
+
+class _Scripted(Popularity):
+    """Scores set per (user, item) by a function of the user's target item: a model by hand."""
+
+    def __init__(self, targets, scorer):
+        super().__init__()
+        self.targets, self.scorer = targets, scorer
+
+    def _score(self, users):
+        return np.stack([self.scorer(user, self.targets[user], self.n_items_) for user in users])
+
+
+def test_sampled_metrics_can_reverse_a_full_ranking_comparison():
+    """Krichene & Rendle's point, by hand: one model puts half the targets first and half last;
+    another puts every target 15th of 1,000. Full ranking prefers the first (NDCG 0.5 against 0);
+    against 100 random negatives the 15th place almost always wins, in every draw."""
+    n_users, n_items = 200, 1_000
+    rng = np.random.default_rng(0)
+    targets = rng.integers(500, n_items, n_users)
+    train = pd.DataFrame({"user_id": np.arange(n_users), "item_id": rng.integers(0, 500, n_users)})
+    test = pd.DataFrame({"user_id": np.arange(n_users), "item_id": targets})
+    train = pd.concat([train, pd.DataFrame({"user_id": [0], "item_id": [n_items - 1]})])  # every item known
+
+    def all_or_nothing(user, target, n):
+        scores = np.linspace(1, 0, n)
+        scores[target] = 2.0 if user % 2 == 0 else -1.0
+        return scores
+
+    def always_fifteenth(user, target, n):
+        scores = np.linspace(1, 0, n)
+        scores[target] = (scores[13] + scores[14]) / 2  # 14 items above it
+        return scores
+
+    models = {"all or nothing": _Scripted(targets, all_or_nothing).fit(train),
+              "always 15th": _Scripted(targets, always_fifteenth).fit(train)}  # fmt: skip
+    full = {name: ev.evaluate(model, train, test)["ndcg@10"] for name, model in models.items()}
+    assert full["all or nothing"] == pytest.approx(0.5, abs=0.01) and full["always 15th"] == 0.0
+    draws = ev.sampled_comparison(models, train, test, n_negatives=100, n_draws=10, random_state=0)
+    sampled = draws.pivot(index="draw", columns="model", values="ndcg@10")
+    assert (sampled["all or nothing"] == 0.5).all()  # first for even users, last for odd ones, whatever the draw
+    assert (sampled["always 15th"] > 0.6).all()  # reversed in every draw (expected NDCG about 0.65)
+    assert (draws["pairs"] == n_users).all()
+
+
+def test_sampled_evaluate_is_one_draw_of_sampled_comparison_and_models_share_negatives():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"user_id": rng.integers(0, 40, 600), "item_id": rng.integers(0, 80, 600)})
+    test = pd.DataFrame({"user_id": rng.integers(0, 40, 150), "item_id": rng.integers(0, 80, 150)})
+    model = Popularity().fit(train)
+    draws = ev.sampled_comparison({"a": model, "b": Popularity().fit(train)}, train, test, n_negatives=10, k=3, n_draws=4,
+                                  random_state=7)  # fmt: skip
+    a, b = (draws[draws["model"] == name].reset_index(drop=True) for name in "ab")
+    pd.testing.assert_frame_equal(a.drop(columns="model"), b.drop(columns="model"))  # the same negatives
+    assert a["ndcg@3"].nunique() > 1  # fresh negatives in each draw
+    one = ev.sampled_evaluate(model, train, test, n_negatives=10, k=3, random_state=7)
+    assert one["ndcg@3"] == a["ndcg@3"].iloc[0] and one["hit_rate@3"] == a["hit_rate@3"].iloc[0]
+    assert one["pairs"] == a["pairs"].iloc[0]
+    again = ev.sampled_comparison({"a": model}, train, test, n_negatives=10, k=3, n_draws=4, random_state=7)
+    np.testing.assert_array_equal(again["ndcg@3"], a["ndcg@3"])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"models": {}}, "non-empty dict"),
+        ({"n_draws": 0}, "n_draws must be a positive integer"),
+        ({"n_negatives": 2.5}, "n_negatives must be a positive integer"),
+        ({"k": True}, "k must be a positive integer"),
+    ],
+)
+def test_sampled_comparison_names_bad_input(change, message):
+    train, test = _toy_split()
+    arguments = {"models": {"pop": Popularity().fit(train)}, "train": train, "test": test, **change}
+    with pytest.raises(ValueError, match=message):
+        ev.sampled_comparison(**arguments)
+
+
+def test_sampled_comparison_needs_models_of_one_catalogue():
+    train, test = _toy_split()
+    small = Popularity().fit(train[train["item_id"] < train["item_id"].max()])
+    with pytest.raises(ValueError, match="same catalogue"):
+        ev.sampled_comparison({"all": Popularity().fit(train), "fewer": small}, train, test)

@@ -120,3 +120,90 @@ def test_brute_force_search_rejects_metrics_it_does_not_compute():
     x, q = _data()
     with pytest.raises(ValueError, match="metric must be 'ip' or 'cosine', got 'l2'"):
         retrieval.brute_force_search(x, q, 5, metric="l2")
+
+
+@pytest.mark.parametrize("kind, setting", [("ivf", {"nprobe": 3}), ("hnsw", {"ef_search": 12}), ("ivfpq", {"nprobe": 3, "refine_factor": 2})])
+def test_search_settings_change_without_a_rebuild(kind, setting):
+    """Re-tuning a built index answers exactly as an index built with that setting."""
+    x, q = _data()
+    fresh = retrieval.build_index(x, kind, **setting)
+    tuned = retrieval.build_index(x, kind).set_search_params(**setting)
+    for a, b in zip(fresh.search(q, 10), tuned.search(q, 10)):
+        np.testing.assert_array_equal(a, b)
+    assert tuned.params == fresh.params
+
+
+def test_ivfpq_without_re_ranking_keeps_only_the_codes():
+    x, q = _data()
+    _, exact = retrieval.brute_force_search(x, q, 10)
+    flat = retrieval.build_index(x, "flat")
+    refined = retrieval.build_index(x, "ivfpq", m=4)
+    codes = retrieval.build_index(x, "ivfpq", m=4, refine_factor=0)
+    # 4 one-byte codes and an 8-byte id per vector, against 16 float32 numbers (64 bytes).
+    assert codes.bytes_per_vector < 0.5 * flat.bytes_per_vector < refined.bytes_per_vector
+    assert flat.bytes_per_vector == pytest.approx(16 * 4, rel=0.01)
+    # The re-ranked index searched without re-ranking is the codes-only index, in results and size.
+    refined.set_search_params(refine_factor=0)
+    assert refined.memory_bytes == codes.memory_bytes
+    np.testing.assert_array_equal(refined.search(q, 10)[1], codes.search(q, 10)[1])
+    assert retrieval.neighbour_recall(codes.search(q, 10)[1], exact) < retrieval.neighbour_recall(
+        refined.set_search_params(refine_factor=10).search(q, 10)[1], exact)
+    with pytest.raises(ValueError, match="built with refine_factor=0"):
+        codes.set_search_params(refine_factor=5)
+
+
+@pytest.mark.parametrize(
+    "kind, setting, message",
+    [
+        ("ivf", {"nprobe": 0}, "nprobe must be an integer in 1..21"),
+        ("ivf", {"nprobe": 22}, "nprobe must be an integer in 1..21"),
+        ("ivf", {"ef_search": 8}, "not a search setting of kind 'ivf'"),
+        ("hnsw", {"ef_search": 2.5}, "ef_search must be an integer"),
+        ("ivfpq", {"refine_factor": 0.5}, "refine_factor must be 0"),
+        ("flat", {"nprobe": 4}, "not a search setting of kind 'flat'"),
+    ],
+)
+def test_bad_search_settings_are_named(kind, setting, message):
+    x, _ = _data(n=500)
+    index = retrieval.build_index(x, kind, **({"nlist": 21} if kind in ("ivf", "ivfpq") else {}))
+    with pytest.raises(ValueError, match=message):
+        index.set_search_params(**setting)
+
+
+def test_sweep_builds_each_index_once_and_matches_separate_builds(monkeypatch):
+    x, q = _data()
+    builds = []
+    build_index = retrieval.build_index
+    monkeypatch.setattr(retrieval, "build_index", lambda *a, **kw: builds.append(kw.get("kind")) or build_index(*a, **kw))
+    configs = [{"kind": "ivf", "nprobe": p} for p in (1, 4, 16)] + [{"kind": "hnsw", "ef_search": e} for e in (8, 32)]
+    configs += [{"kind": "ivf"}, {"kind": "ivfpq", "m": 4}, {"kind": "ivfpq", "m": 4, "refine_factor": 0}]
+    table = retrieval.sweep(x, q, configs, k=10, single_queries=0)
+    assert sorted(builds) == ["flat", "hnsw", "ivf", "ivfpq"]  # the exact reference, then one build per index
+    _, exact = retrieval.brute_force_search(x, q, 10)
+    for config, recall in zip(configs, table["recall@k"]):
+        assert recall == retrieval.neighbour_recall(build_index(x, **config).search(q, 10)[1], exact), config
+    assert table["QPS one by one"].isna().all()
+    # The default nprobe after a sweep of other values: the config without nprobe gets the default again.
+    assert table["recall@k"].iloc[5] == retrieval.neighbour_recall(build_index(x, "ivf").search(q, 10)[1], exact)
+    pq = table[table["kind"] == "ivfpq"].set_index("refine_factor", drop=False)
+    assert pq["bytes/vector"].iloc[1] < 0.5 * pq["bytes/vector"].iloc[0]
+    assert (table["memory MB"] * 2**20 / len(x)).tolist() == pytest.approx(table["bytes/vector"].tolist())
+
+
+def test_sweep_rejects_configs_that_are_not_a_list_of_dicts():
+    x, q = _data()
+    with pytest.raises(ValueError, match="configs must be a list of dicts"):
+        retrieval.sweep(x, q, {"kind": "flat"})
+
+
+def test_clustered_vectors_are_seeded_unit_vectors_around_shared_clusters():
+    x = retrieval.clustered_vectors(2_000, d=16, n_clusters=5)
+    assert x.dtype == np.float32 and x.shape == (2_000, 16)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(x, retrieval.clustered_vectors(2_000, d=16, n_clusters=5))
+    q = retrieval.clustered_vectors(200, d=16, n_clusters=5, random_state=1)
+    assert not np.array_equal(q, x[:200])
+    # Queries come from the catalogue's clusters: their nearest catalogue vector is much closer
+    # than a random catalogue vector.
+    best = (q @ x.T).max(axis=1)
+    assert np.median(best) > 0.85 and (q @ x.T).mean() < 0.5
