@@ -402,3 +402,8 @@ def test_bpr_rejects_a_log_without_negatives():
     train = pd.DataFrame({"user_id": [0, 0, 1, 1], "item_id": [0, 1, 0, 1]})
     with pytest.raises(ValueError, match="no negatives"):
         MatrixFactorization(loss="bpr").fit(train)
+
+
+def test_ease_weights_are_row_major_so_scoring_does_not_copy_them():
+    model = EASE(reg=10.0).fit(checkerboard())
+    assert model.item_weights_.flags["C_CONTIGUOUS"]

@@ -61,7 +61,8 @@ class EASE(Recommender):
         P = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram, lower=True), np.eye(gram.shape[0]))
         B = -P / np.diag(P)[None, :]  # B_ij = −P_ij / P_jj
         B[np.diag_indices_from(B)] = 0.0
-        self.item_weights_ = B.astype(np.float32)
+        # C order: the sparse-dense product in _score reads rows; a Fortran-ordered B is copied on every call.
+        self.item_weights_ = np.ascontiguousarray(B, dtype=np.float32)
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.seen_[users] @ self.item_weights_)
