@@ -407,3 +407,14 @@ def test_bpr_rejects_a_log_without_negatives():
 def test_ease_weights_are_row_major_so_scoring_does_not_copy_them():
     model = EASE(reg=10.0).fit(checkerboard())
     assert model.item_weights_.flags["C_CONTIGUOUS"]
+
+
+def test_ease_inverse_matches_numpy():
+    from recsys_tutorial.models.ease import _inverse_spd
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(30, 30))
+    A = A @ A.T + 30 * np.eye(30)
+    np.testing.assert_allclose(_inverse_spd(A), np.linalg.inv(A), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="not positive definite"):
+        _inverse_spd(-np.eye(3))
