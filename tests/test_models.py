@@ -398,10 +398,11 @@ def test_bpr_negatives_are_never_positives_and_uniform_over_the_rest():
         assert stats.chisquare(counts).pvalue > 1e-3  # uniform over the user's non-positives
 
 
-def test_bpr_rejects_a_log_without_negatives():
+@pytest.mark.parametrize("model", [MatrixFactorization(loss="bpr"), LightGCN()], ids=["MF-BPR", "LightGCN"])
+def test_bpr_rejects_a_log_without_negatives(model):
     train = pd.DataFrame({"user_id": [0, 0, 1, 1], "item_id": [0, 1, 0, 1]})
     with pytest.raises(ValueError, match="no negatives"):
-        MatrixFactorization(loss="bpr").fit(train)
+        model.fit(train)
 
 
 def test_ease_weights_are_row_major_so_scoring_does_not_copy_them():

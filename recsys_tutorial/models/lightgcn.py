@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from .als import _torch_csr
 from .base import EmbeddingMixin, Recommender, check_positive, torch_seed
-from .matrix_factorization import DTYPE, _sample_negatives
+from .matrix_factorization import DTYPE, _bpr_training_pairs, _sample_negatives
 
 __all__ = ["LightGCN"]
 
@@ -124,14 +124,7 @@ class LightGCN(EmbeddingMixin, Recommender):
             return torch.stack(layers).mean(dim=0)
 
         # 3) Training: BPR on (user, positive, negative) triples, the graph propagated every step.
-        coo = X.tocoo()
-        has_negative = np.diff(X.indptr) < n_items
-        keep = has_negative[coo.row]
-        users = torch.as_tensor(coo.row[keep], dtype=torch.long)
-        items = torch.as_tensor(coo.col[keep], dtype=torch.long)
-        if len(users) == 0:
-            raise ValueError("LightGCN: every user has interacted with every item; there are no negatives to learn from")
-        positive_keys = torch.as_tensor(np.sort(coo.row.astype(np.int64) * n_items + coo.col))
+        users, items, positive_keys = _bpr_training_pairs(X, "LightGCN")
 
         self.loss_history_ = []
         n = len(users)

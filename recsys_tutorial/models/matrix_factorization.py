@@ -128,17 +128,8 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
             targets = torch.tensor(rated["rating"].to_numpy(), dtype=DTYPE)
             mu = float(targets.mean())
         else:
-            coo = X.tocoo()
-            # A user who has interacted with every item has no negative to rank below a positive.
-            has_negative = np.diff(X.indptr) < n_items
-            keep = has_negative[coo.row]
-            users = torch.as_tensor(coo.row[keep], dtype=torch.long)
-            items = torch.as_tensor(coo.col[keep], dtype=torch.long)
-            positive_keys = torch.as_tensor(np.sort(coo.row.astype(np.int64) * n_items + coo.col))
+            users, items, positive_keys = _bpr_training_pairs(X, "MatrixFactorization(loss='bpr')")
             mu = 0.0
-        if len(users) == 0:
-            raise ValueError("MatrixFactorization(loss='bpr'): every user has interacted with every item; "
-                             "there are no negatives to learn from")
 
         # 3) The training loop: shuffled mini-batches, Adam. Each step's tensors are too small to
         #    split between threads: on two cores a second thread made training slower, not faster.
@@ -191,6 +182,23 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_[None, :]
+
+
+def _bpr_training_pairs(X, caller: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The (user, positive item) pairs BPR trains on, and the sorted keys `_sample_negatives` avoids.
+
+    A user who has interacted with every item has no negative to rank below a positive: their
+    pairs are left out, and a log where that holds for every user raises ``ValueError``.
+    """
+    n_items = X.shape[1]
+    coo = X.tocoo()
+    keep = (np.diff(X.indptr) < n_items)[coo.row]
+    if not keep.any():
+        raise ValueError(f"{caller}: every user has interacted with every item; there are no negatives to learn from")
+    users = torch.as_tensor(coo.row[keep], dtype=torch.long)
+    items = torch.as_tensor(coo.col[keep], dtype=torch.long)
+    positive_keys = torch.as_tensor(np.sort(coo.row.astype(np.int64) * n_items + coo.col))
+    return users, items, positive_keys
 
 
 def _sample_negatives(users: torch.Tensor, positive_keys: torch.Tensor, n_items: int, generator) -> torch.Tensor:
