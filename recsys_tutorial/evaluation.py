@@ -27,6 +27,8 @@ users' lists).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -54,6 +56,8 @@ __all__ = [
     "sampled_comparison",
     "confidence_interval",
     "paired_test",
+    "paired_table",
+    "leaderboard",
 ]
 
 
@@ -514,6 +518,62 @@ def paired_test(per_user_a, per_user_b, n_bootstrap: int = 2000, random_state: i
             "users": len(common),
         }
     )
+
+
+def paired_table(per_user: dict, pairs) -> pd.DataFrame:
+    """`paired_test` for several pairs of models: one row ``"A − B"`` per ``(A, B)`` in ``pairs``.
+
+    ``per_user`` maps a model's name to its per-user values of one metric (as `leaderboard`
+    returns them). Columns: mean difference, bootstrap 95 % interval, p-value.
+    """
+    rows = {}
+    for a, b in pairs:
+        missing = [name for name in (a, b) if name not in per_user]
+        if missing:
+            raise ValueError(f"paired_table: no per-user values for {missing}; known: {sorted(per_user)}")
+        rows[f"{a} − {b}"] = paired_test(per_user[a], per_user[b])
+    return pd.DataFrame(rows).T[["mean difference", "ci low", "ci high", "p-value"]]
+
+
+def leaderboard(models: dict, train: pd.DataFrame, test: pd.DataFrame, k: int = 10, fit_kwargs: dict | None = None,
+                show_progress: bool = False) -> tuple[pd.DataFrame, dict, pd.Series]:
+    """Fit each model that is not fitted yet on ``train``, and score every one on ``test``.
+
+    Parameters
+    ----------
+    models : dict of str to Recommender
+        Models by display name; a model that was already fitted is scored as it is.
+    train, test : DataFrame
+        Interactions, as for `evaluate`.
+    k : int
+        The cutoff.
+    fit_kwargs : dict of str to dict, optional
+        Extra arguments of ``fit`` by model name (e.g. side features for ``TwoTower``).
+    show_progress : bool
+        A progress bar over the models.
+
+    Returns
+    -------
+    board : DataFrame
+        One row per model: mean NDCG@k with its 95 % interval (``low``, ``high``) and recall@k.
+    per_user : dict of str to Series
+        Each model's per-user NDCG@k, for paired comparisons (`paired_table`).
+    fit_seconds : Series
+        Wall-clock seconds of each fit made here (NaN for models passed in fitted). Varies from
+        machine to machine and run to run: report it, never assert on it.
+    """
+    rows, per_user, fit_seconds = {}, {}, {}
+    for name, model in tqdm(models.items(), desc="leaderboard", disable=not show_progress):
+        fit_seconds[name] = np.nan
+        if not hasattr(model, "seen_"):
+            start = time.perf_counter()
+            model.fit(train, **(fit_kwargs or {}).get(name, {}))
+            fit_seconds[name] = time.perf_counter() - start
+        scores = evaluate(model, train, test, k=k, per_user=True)
+        per_user[name] = scores[f"ndcg@{k}"]
+        mean, low, high = confidence_interval(per_user[name])
+        rows[name] = {f"ndcg@{k}": mean, "low": low, "high": high, f"recall@{k}": scores[f"recall@{k}"].mean()}
+    return pd.DataFrame(rows).T, per_user, pd.Series(fit_seconds, name="fit seconds")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,11 +18,11 @@ import pytest
 from nbclient import NotebookClient
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]*_*.ipynb"))  # 04_…, and a chapter's later parts 04b_…, 04c_…
 HOW_EXERCISES_WORK = "How the exercises work"
 
 ANSWER = re.compile(r"^answer_(\d+) = None\b")
-CHECK = re.compile(r"\bch\d\d\.check_(\d+)\(answer_(\d+)\)")
+CHECK = re.compile(r"\bch\d\d[a-z]?\.check_(\d+)\(answer_(\d+)\)")
 SOLUTION = re.compile(r"<details>\s*<summary>Solution.*?```python\n(.*?)```.*?</details>", re.S)
 
 
@@ -55,7 +55,9 @@ def _text(outputs) -> str:
 def test_exercises_are_blank_checked_and_solved_below(path):
     notebook = nbformat.read(path, as_version=4)
     found = exercises(notebook)
-    assert len(found) >= 3, f"{path.name}: {len(found)} exercises, at least 3 expected"
+    # A chapter has at least three exercises; a later part of one (04b, 04c) at least two of its own.
+    minimum = 3 if path.stem[2] == "_" else 2
+    assert len(found) >= minimum, f"{path.name}: {len(found)} exercises, at least {minimum} expected"
     assert any(HOW_EXERCISES_WORK in cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     for number, parts in sorted(found.items()):
         assert set(parts) == {"answer", "check", "solution"}, f"{path.name} exercise {number}: {sorted(parts)}"

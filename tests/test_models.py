@@ -9,7 +9,9 @@ from scipy import stats
 from sklearn.metrics.pairwise import cosine_similarity
 
 from recsys_tutorial.data import make_synthetic
-from recsys_tutorial.models import ALS, EASE, ItemKNN, LightGCN, MatrixFactorization, NotFittedError, Oracle, Popularity, TwoTower
+from recsys_tutorial.models import (
+    ALS, EASE, Item2Vec, ItemKNN, LightGCN, MatrixFactorization, NotFittedError, Oracle, Popularity, SASRec, TwoTower,
+)
 from recsys_tutorial.data import interaction_matrix
 from recsys_tutorial.models.base import top_k
 
@@ -36,10 +38,14 @@ MODELS = {
     "ALS": lambda: ALS(n_factors=8, n_epochs=10, alpha=5.0),
     "TwoTower": lambda: TwoTower(n_factors=8, hidden=16, n_epochs=40, batch_size=64, learning_rate=0.02),
     "LightGCN": lambda: LightGCN(n_factors=8, n_layers=2, n_epochs=60, batch_size=64, learning_rate=0.05, reg=1e-4),
+    "Item2Vec": lambda: Item2Vec(n_factors=8, window=3, n_epochs=60, batch_size=64, learning_rate=0.05),
+    "SASRec": lambda: SASRec(n_factors=16, max_len=10, n_epochs=60, batch_size=16, dropout=0.1, learning_rate=0.01),
 }
 ALL_MODELS = {**MODELS, "Oracle": lambda: Oracle(_ORACLE_WORLD.truth)}
-PERSONALISED = ["ItemKNN", "EASE", "MF-BPR", "ALS", "TwoTower", "LightGCN"]
-EMBEDDING_MODELS = ["MF-BPR", "MF-MSE", "ALS", "TwoTower", "LightGCN"]
+# SASRec is left out: it predicts what follows a user's latest item, not which item is missing from the
+# middle of an ordered block (tests/test_sequence_graph_models.py checks what it does learn).
+PERSONALISED = ["ItemKNN", "EASE", "MF-BPR", "ALS", "TwoTower", "LightGCN", "Item2Vec"]
+EMBEDDING_MODELS = ["MF-BPR", "MF-MSE", "ALS", "TwoTower", "LightGCN", "Item2Vec"]
 
 
 def _train_for(name):
@@ -221,6 +227,12 @@ def test_save_and_load_round_trip_to_identical_recommendations(name, tmp_path):
         (TwoTower(temperature=0.0), "temperature must be a positive number"),
         (ItemKNN(n_neighbors=0), "n_neighbors must be a positive integer"),
         (EASE(reg=0.0), "reg must be > 0"),
+        (LightGCN(n_layers=-1), "n_layers must be an integer >= 0"),
+        (Item2Vec(window=0), "window must be a positive integer"),
+        (Item2Vec(half_life=0.0), "half_life must be a positive number"),
+        (SASRec(n_factors=30, n_heads=4), "n_factors \\(30\\) must be divisible by n_heads \\(4\\)"),
+        (SASRec(dropout=1.0), "dropout must be in \\[0, 1\\)"),
+        (SASRec(n_negatives=0), "n_negatives must be a positive integer"),
     ],
 )
 def test_bad_hyperparameters_are_named(model, message):
@@ -306,7 +318,7 @@ def test_als_float32_is_the_same_model_at_lower_precision():
     np.testing.assert_allclose(fast.item_factors_, precise.item_factors_, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["MF-BPR", "TwoTower"])
+@pytest.mark.parametrize("name", ["MF-BPR", "TwoTower", "LightGCN", "Item2Vec"])
 def test_sgd_models_train_in_float64(name):
     """float64 is what makes SGD-trained vectors the same on every CPU (see the model modules)."""
     model = MODELS[name]().fit(_train_for(name))
@@ -371,7 +383,7 @@ def test_top_k_rejects_nan_instead_of_failing_to_reshape():
         top_k(np.array([[0.3, np.nan, 0.1]]), 2)
 
 
-@pytest.mark.parametrize("name", ["ALS", "MF-BPR", "TwoTower"])
+@pytest.mark.parametrize("name", ["ALS", "MF-BPR", "TwoTower", "LightGCN", "Item2Vec"])
 def test_random_state_none_means_not_reproducible_for_every_model(name):
     def fitted_vectors():
         model = MODELS[name]()

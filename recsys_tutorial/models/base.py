@@ -6,13 +6,16 @@
 
 Ids are the dataset's contiguous integers. ``recommend`` returns two ``(len(user_ids), k)``
 arrays, best first. Users the model never saw in training (cold start) get the most popular
-items, never an exception. ``exclude_seen=True`` removes every item the user interacted with in
-the training data; when fewer than ``k`` items remain, a row is padded with item ``-1`` and score
-``-inf``.
+items, unless the model can score them from side features (e.g. `TwoTower` given user features
+at fit), and never an exception. ``exclude_seen=True`` removes every item the user interacted
+with in the training data; when fewer than ``k`` items remain, a row is padded with item ``-1``
+and score ``-inf``.
 
 A subclass implements ``_fit(X, interactions)`` (X the binary user × item training matrix,
 ``interactions`` the checked frame, for models that need more than X) and
-``_score(users)`` (dense scores for known users); the base class does the rest.
+``_score(users)`` (dense scores for known users); the base class does the rest. A model that
+can score some unknown users by other means also overrides the cold-start hook:
+``_can_score_cold(users)`` (which of them) and ``_score_cold(users)`` (their dense scores).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "NotFittedError",
     "check_interactions_frame",
     "check_positive",
+    "item_sequences",
     "torch_seed",
     "top_k",
 ]
@@ -75,14 +79,46 @@ class Recommender:
         """Scores of every item for known ``users``: shape (len(users), n_items_)."""
         raise NotImplementedError
 
-    def score_items(self, user_ids) -> np.ndarray:
-        """Scores of every item for each user (unknown users: item popularity), no exclusion."""
-        users = self._check_users(user_ids)
+    def _can_score_cold(self, users: np.ndarray) -> np.ndarray:
+        """Cold-start hook: which of the unknown ``users`` the model can score without their history.
+
+        The default is none of them: every unknown user gets the popularity fallback. A model
+        that knows something else about a user (side features given at fit) returns ``True``
+        for those, and `_score_cold` scores them; the rest still get popularity.
+        """
+        return np.zeros(len(users), dtype=bool)
+
+    def _score_cold(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for unknown ``users`` that `_can_score_cold` accepts: (len(users), n_items_)."""
+        raise NotImplementedError(f"{type(self).__name__} accepts cold users in _can_score_cold but has no _score_cold")
+
+    def _split_users(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two masks over ``users``: known to training, and unknown but scorable by the cold-start hook."""
         known = self._is_known(users)
+        cold = ~known
+        cold[cold] = self._can_score_cold(users[cold])
+        return known, cold
+
+    def _mask_seen(self, scores: np.ndarray, users: np.ndarray) -> None:
+        """Set each user's training items to ``-inf`` in ``scores`` (rows aligned with ``users``), in place."""
+        inside = np.flatnonzero(users < self.n_users_)  # ids past the matrix have no training items
+        rows, cols = self.seen_[users[inside]].nonzero()
+        scores[inside[rows], cols] = -np.inf
+
+    def score_items(self, user_ids) -> np.ndarray:
+        """Scores of every item for each user, no exclusion.
+
+        Unknown users get item popularity, unless the model scores them from side features
+        (the cold-start hook, `_can_score_cold`).
+        """
+        users = self._check_users(user_ids)
+        known, cold = self._split_users(users)
         scores = np.empty((len(users), self.n_items_), dtype=np.float64)
         if known.any():
             scores[known] = self._score(users[known])
-        scores[~known] = self.item_popularity_
+        if cold.any():
+            scores[cold] = self._score_cold(users[cold])
+        scores[~known & ~cold] = self.item_popularity_
         return scores
 
     def recommend(self, user_ids, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +128,8 @@ class Recommender:
         ----------
         user_ids : array-like of int
             Users to recommend for; ids the model did not see in training get the most popular
-            items (the cold-start fallback).
+            items (the cold-start fallback), unless the model can score them from side features
+            (e.g. `TwoTower` given user features at fit).
         k : int
             Length of each list; at most the number of items seen in training.
         exclude_seen : bool
@@ -111,26 +148,32 @@ class Recommender:
             raise ValueError(f"recommend: k must be an integer in 1..{self.n_items_} (the items seen in training), got {k!r}")
         items = np.empty((len(users), k), dtype=np.int64)
         scores = np.empty((len(users), k), dtype=np.float64)
-        known = self._is_known(users)
-        known_rows = np.flatnonzero(known)
-        for start in range(0, len(known_rows), BATCH_SIZE):
-            rows = known_rows[start : start + BATCH_SIZE]
-            batch = np.asarray(self._score(users[rows]), dtype=np.float64)
-            if exclude_seen:
-                batch[self.seen_[users[rows]].nonzero()] = -np.inf
-            items[rows], scores[rows] = top_k(batch, k, source=type(self).__name__)
-        if (~known).any():
+        known, cold = self._split_users(users)
+        # Known and cold users in separate batches: a known user's batch, and so its numbers, do
+        # not depend on whether cold users were asked for too.
+        for mask, score in ((known, self._score), (cold, self._score_cold)):
+            scored_rows = np.flatnonzero(mask)
+            for start in range(0, len(scored_rows), BATCH_SIZE):
+                rows = scored_rows[start : start + BATCH_SIZE]
+                batch = np.asarray(score(users[rows]), dtype=np.float64)
+                if exclude_seen:
+                    self._mask_seen(batch, users[rows])
+                items[rows], scores[rows] = top_k(batch, k, source=type(self).__name__)
+        fallback = ~known & ~cold
+        if fallback.any():
             fallback_items, fallback_scores = top_k(self.item_popularity_[None, :].astype(np.float64), k)
-            items[~known], scores[~known] = fallback_items, fallback_scores
+            items[fallback], scores[fallback] = fallback_items, fallback_scores
         return items, scores
 
     def _recommend_loop(self, user_ids, k: int = 10, exclude_seen: bool = True):
         """Slow reference of `recommend`: one user at a time, a full sort. For tests and reading."""
         items, scores = [], []
         for user in self._check_users(user_ids):
-            if self._is_known(np.array([user]))[0]:
-                row = np.asarray(self._score(np.array([user])), dtype=np.float64)[0]
-                if exclude_seen:
+            one = np.array([user])
+            if self._is_known(one)[0] or self._can_score_cold(one)[0]:
+                score = self._score if self._is_known(one)[0] else self._score_cold
+                row = np.asarray(score(one), dtype=np.float64)[0]
+                if exclude_seen and user < self.n_users_:
                     row[self.seen_[user].indices] = -np.inf
             else:
                 row = self.item_popularity_.astype(np.float64)
@@ -200,6 +243,26 @@ def check_positive(model, *names: str, integer: bool = False) -> None:
         if not ok or not value > 0:
             kind = "a positive integer" if integer else "a positive number"
             raise ValueError(f"{type(model).__name__}: {name} must be {kind}, got {value!r}")
+
+
+def item_sequences(interactions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's distinct items in the order the user first met them, as two aligned arrays.
+
+    Sorted by user, then time (input order breaks ties, and stands in for time when there is no
+    ``timestamp`` column). Repeats are dropped: a view, click and purchase of one item are one
+    step of the sequence, and sequence models learn to predict *new* items, which is what
+    ``recommend(exclude_seen=True)`` asks of them.
+
+    >>> frame = pd.DataFrame({"user_id": [1, 0, 0, 0], "item_id": [5, 7, 3, 7],
+    ...                       "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-01", "2024-01-02"])})
+    >>> users, items = item_sequences(frame)
+    >>> users.tolist(), items.tolist()
+    ([0, 0, 1], [3, 7, 5])
+    """
+    order = ["user_id", "timestamp"] if "timestamp" in interactions.columns else ["user_id"]
+    events = interactions[["user_id", "item_id"] + order[1:]].reset_index(drop=True).sort_values(order, kind="stable")
+    events = events.drop_duplicates(["user_id", "item_id"], keep="first")
+    return events["user_id"].to_numpy(np.int64), events["item_id"].to_numpy(np.int64)
 
 
 def torch_seed(random_state) -> int:
