@@ -59,7 +59,8 @@ def check_1(difference) -> CheckResult:
         value, expected, "the mean difference",
         explain=f"Its paired 95 % interval is [{test['ci low']:.4f}, {test['ci high']:.4f}]: a recency-weighted "
         "item2vec that looks mostly at the last items "
-        + ("ties SASRec here." if test["ci low"] < 0 < test["ci high"] else "does not close the whole gap."),
+        + ("beats SASRec here." if test["ci high"] < 0 else "ties SASRec here." if test["ci low"] < 0
+           else "does not close the whole gap."),
     )
     if verdict is not None:
         return verdict
