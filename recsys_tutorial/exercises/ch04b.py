@@ -53,8 +53,8 @@ def check_1(difference) -> CheckResult:
         return value
     from .. import evaluation
 
-    expected = _mean_difference("SASRec", "Item2Vec, half-life 1")
     test = evaluation.paired_test(_chapter_model("SASRec"), _chapter_model("Item2Vec, half-life 1"))
+    expected = float(test["mean difference"])
     verdict = numeric_verdict(
         value, expected, "the mean difference",
         explain=f"Its paired 95 % interval is [{test['ci low']:.4f}, {test['ci high']:.4f}]: a recency-weighted "

@@ -170,9 +170,9 @@ class Recommender:
         items, scores = [], []
         for user in self._check_users(user_ids):
             one = np.array([user])
-            if self._is_known(one)[0] or self._can_score_cold(one)[0]:
-                score = self._score if self._is_known(one)[0] else self._score_cold
-                row = np.asarray(score(one), dtype=np.float64)[0]
+            known, cold = self._split_users(one)
+            if known[0] or cold[0]:
+                row = np.asarray((self._score if known[0] else self._score_cold)(one), dtype=np.float64)[0]
                 if exclude_seen and user < self.n_users_:
                     row[self.seen_[user].indices] = -np.inf
             else:

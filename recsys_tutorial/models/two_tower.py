@@ -115,9 +115,9 @@ class TwoTower(EmbeddingMixin, Recommender):
     Attributes
     ----------
     user_factors_, item_factors_ : ndarray of float64, unit rows, shape (n_users, d), (n_items, d)
-        One vector per id of the training matrix; ids without training interactions get the
-        zero-id (feature-only) vector. The catalogue (``n_items_``) covers every id of
-        ``item_features``, so items known only from it can be recommended.
+        One vector per id of the training matrix. With ``id_dropout > 0``, ids without training
+        interactions get the zero-id (feature-only) vector, and the catalogue (``n_items_``)
+        covers every id of ``item_features``, so items known only from it can be recommended.
     cold_user_factors_ : ndarray of float64, unit rows, shape (n_user_feature_ids, d)
         The zero-id vector of every id of ``user_features``: what users unseen in training but
         present there are scored with (no rows without user features or with ``id_dropout=0``).
@@ -194,14 +194,16 @@ class TwoTower(EmbeddingMixin, Recommender):
             del self._user_features, self._item_features  # only for this fit, even a failed one
 
     def _matrix_shape(self, interactions):
+        dropout = self.id_dropout  # checked first: the catalogue's size depends on it
+        if not isinstance(dropout, (int, float, np.number)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
+            raise ValueError(f"TwoTower: id_dropout must be a number in [0, 1) (a probability), got {dropout!r}")
         # With id dropout, the catalogue is every item id of the item table, not only those with
         # interactions: an item known only from its features is a cold-start item the trained
         # feature path can score. Without it, that path is untrained, and the catalogue is the
         # items seen in training, as for every other model.
         n_items = int(interactions["item_id"].max()) + 1
         n_item_rows = _n_ids(self._item_features, "item_features")  # also checks the table's index
-        cold_start = isinstance(self.id_dropout, (int, float, np.number)) and not isinstance(self.id_dropout, bool)
-        if cold_start and self.id_dropout > 0:
+        if self.id_dropout > 0:
             n_items = max(n_items, n_item_rows)
         return int(interactions["user_id"].max()) + 1, n_items
 
@@ -211,8 +213,6 @@ class TwoTower(EmbeddingMixin, Recommender):
         if not self.reg >= 0:
             raise ValueError(f"TwoTower: reg must be >= 0, got {self.reg!r}")
         dropout = self.id_dropout
-        if not isinstance(dropout, (int, float, np.number)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
-            raise ValueError(f"TwoTower: id_dropout must be a number in [0, 1) (a probability), got {dropout!r}")
         n_users, n_items = X.shape
         # Codes for every id of the tables (at least the training matrix's): cold-start ids share them.
         n_user_rows = max(n_users, _n_ids(self._user_features, "user_features"))
