@@ -12,7 +12,7 @@ import numpy as np
 
 from .data import stats
 
-__all__ = ["use_style", "COLORS", "rank_frequency", "lorenz", "finish"]
+__all__ = ["use_style", "COLORS", "rank_frequency", "lorenz", "leaderboard", "finish"]
 
 #: A colour-blind-safe palette (Okabe–Ito), in the order series are drawn.
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -79,6 +79,26 @@ def lorenz(ax, counts, label: str, color=None) -> float:
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left")
     return g
+
+
+def leaderboard(ax, board, metric: str = "ndcg@10", title: str | None = None, highlight=()) -> None:
+    """Horizontal bars of ``board[metric]`` with its 95 % interval (columns ``low`` and ``high``).
+
+    ``board`` is the frame of `evaluation.leaderboard`; the best model is drawn at the top, and the
+    models named in ``highlight`` in the second colour.
+    """
+    missing = {metric, "low", "high"} - set(board.columns)
+    if missing:
+        raise ValueError(f"leaderboard: the board needs the columns {sorted(missing)} (from evaluation.leaderboard)")
+    order = board.sort_values(metric).index
+    values = board.loc[order, metric]
+    colors = [COLORS[1] if name in highlight else COLORS[0] for name in order]
+    ax.barh(order, values, color=colors, alpha=0.85)
+    ax.errorbar(values, order, xerr=[values - board.loc[order, "low"], board.loc[order, "high"] - values],
+                fmt="none", color="black", capsize=4)  # fmt: skip
+    ax.set_xlabel(f"{metric.replace('ndcg', 'NDCG')} (95 % interval)")
+    if title:
+        ax.set_title(title)
 
 
 def finish(fig=None, title: str | None = None) -> None:

@@ -11,6 +11,9 @@ Four ways to hold data out, from the most to the least realistic:
 * `random_split`: events assigned at random. Kept to show how it flatters a model: training sees
   events from the whole period, including the test period's trends and items.
 
+And one that asks a different question: `new_user_split` holds whole users out, every event of
+theirs, to measure how a model serves users it has never seen (cold start).
+
 Every function returns ``(train, test)`` frames that partition the input rows; both keep the
 input's index, so ``train.index`` and ``test.index`` identify the rows that went each way.
 """
@@ -26,6 +29,7 @@ __all__ = [
     "leave_last_out",
     "random_split",
     "per_user_random_split",
+    "new_user_split",
     "train_validation_test_split",
     "split_summary",
 ]
@@ -134,6 +138,27 @@ def per_user_random_split(
     n_test = np.round(test_fraction * n_events).astype(np.int64)
     n_test = np.where(n_events > 1, np.clip(n_test, 1, n_events - 1), 0)
     in_test = rank < n_test
+    return interactions[~in_test], interactions[in_test]
+
+
+def new_user_split(
+    interactions: pd.DataFrame, test_fraction: float = 0.2, random_state: int | None = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out ``round(test_fraction · n_users)`` users, chosen at random, with all their events.
+
+    The test users are *new*: no event of theirs is in train, so a model can serve them only from
+    what it knows without their history (popularity, or their side features). The cold-start
+    protocol of chapter 4d.
+    """
+    _check_frame(interactions, "new_user_split")
+    _check_fraction(test_fraction, "new_user_split")
+    users = np.sort(interactions["user_id"].unique())
+    rng = np.random.default_rng(random_state)
+    n_test = int(round(test_fraction * len(users)))
+    if n_test == 0 or n_test == len(users):
+        raise ValueError(f"new_user_split: test_fraction={test_fraction} of {len(users)} users leaves "
+                         f"{'no test' if n_test == 0 else 'no training'} user; choose a fraction that keeps some of each")
+    in_test = interactions["user_id"].isin(rng.choice(users, size=n_test, replace=False)).to_numpy()
     return interactions[~in_test], interactions[in_test]
 
 

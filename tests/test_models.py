@@ -410,6 +410,15 @@ def test_bpr_negatives_are_never_positives_and_uniform_over_the_rest():
         assert stats.chisquare(counts).pvalue > 1e-3  # uniform over the user's non-positives
 
 
+def test_bpr_uniform_negatives_are_an_option_that_changes_training():
+    train = pd.DataFrame({"user_id": np.repeat(np.arange(20), 6), "item_id": np.arange(120) % 9})
+    redrawn = MatrixFactorization(n_factors=4, n_epochs=3, random_state=0).fit(train)
+    uniform = MatrixFactorization(n_factors=4, n_epochs=3, exclude_positives=False, random_state=0).fit(train)
+    assert not np.allclose(redrawn.item_factors_, uniform.item_factors_)
+    again = MatrixFactorization(n_factors=4, n_epochs=3, exclude_positives=False, random_state=0).fit(train)
+    np.testing.assert_array_equal(uniform.item_factors_, again.item_factors_)
+
+
 @pytest.mark.parametrize("model", [MatrixFactorization(loss="bpr"), LightGCN()], ids=["MF-BPR", "LightGCN"])
 def test_bpr_rejects_a_log_without_negatives(model):
     train = pd.DataFrame({"user_id": [0, 0, 1, 1], "item_id": [0, 1, 0, 1]})

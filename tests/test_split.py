@@ -117,6 +117,7 @@ def test_split_summary_counts_cold_start():
         (lambda f: split.temporal_split(f, cutoff="2024-01-01", test_fraction=0.2), "not both"),
         (lambda f: split.per_user_temporal_split(f, min_test=0), "min_test"),
         (lambda f: split.random_split(f, test_fraction=0), "strictly between 0 and 1"),
+        (lambda f: split.new_user_split(f, test_fraction=1.0), "strictly between 0 and 1"),
         (lambda f: split.train_validation_test_split(f, 0.5, 0.5), "must be < 1"),
         (lambda f: split.train_validation_test_split(f, method="kfold"), "unknown method"),
         (lambda f: split.temporal_split(f.assign(timestamp="x")), "datetime64"),
@@ -137,4 +138,21 @@ def test_per_user_random_split_holds_out_a_share_of_each_user(frame, fraction, s
     expected = np.where(n_events > 1, np.clip(np.round(fraction * n_events), 1, n_events - 1), 0)
     assert (n_test.to_numpy() == expected).all()
     again = split.per_user_random_split(frame, test_fraction=fraction, random_state=seed)[1]
+    assert test.index.equals(again.index)
+
+
+@settings(max_examples=100, deadline=None)
+@given(logs(), st.floats(0.05, 0.95), st.integers(0, 10))
+def test_new_user_split_holds_out_whole_users(frame, fraction, seed):
+    n_users = frame["user_id"].nunique()
+    n_test_users = round(fraction * n_users)
+    if n_test_users in (0, n_users):
+        with pytest.raises(ValueError, match="new_user_split: test_fraction"):
+            split.new_user_split(frame, test_fraction=fraction, random_state=seed)
+        return
+    train, test = split.new_user_split(frame, test_fraction=fraction, random_state=seed)
+    _assert_partition(frame, train, test)
+    assert set(train["user_id"]).isdisjoint(test["user_id"])  # every test user is new
+    assert test["user_id"].nunique() == n_test_users
+    again = split.new_user_split(frame, test_fraction=fraction, random_state=seed)[1]
     assert test.index.equals(again.index)

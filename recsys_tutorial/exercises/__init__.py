@@ -42,7 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "exercise", "correct", "wrong", "as_number", "close", "numeric_verdict", "RTOL"]
+__all__ = ["CheckResult", "exercise", "correct", "wrong", "as_number", "close", "numeric_verdict", "paired_difference_verdict",
+           "RTOL"]
 
 #: Relative tolerance of every numeric answer: 0.1 %.
 RTOL = 1e-3
@@ -124,6 +125,30 @@ def numeric_verdict(answer, expected: float, what: str, explain: str = "", rtol:
         return wrong(f"{value:g} looks rounded to too few figures; give at least four significant figures "
                      "(full precision is fine).")
     return None
+
+
+def paired_difference_verdict(answer, test, first: str, second: str, conclusion: str, hint: str,
+                              slips: tuple = ()) -> CheckResult:
+    """The verdict on an answer that should be the mean of a paired difference, ``first − second``.
+
+    ``test`` is the `evaluation.paired_test` row of the right answer; a right answer is told its
+    interval and ``conclusion``. A reversed sign is named; ``slips`` are further ``(value,
+    message)`` pairs of typical wrong answers; anything else gets ``hint``.
+    """
+    value = as_number(answer, "the mean difference")
+    if isinstance(value, CheckResult):
+        return value
+    expected = float(test["mean difference"])
+    interval = f"Its paired 95 % interval is [{test['ci low']:.4f}, {test['ci high']:.4f}]"
+    verdict = numeric_verdict(value, expected, "the mean difference", explain=f"{interval}: {conclusion}")
+    if verdict is not None:
+        return verdict
+    if close(value, -expected):
+        return wrong(f"the sign is reversed: {first} minus {second}.")
+    for slip, message in slips:
+        if close(value, slip):
+            return wrong(message)
+    return wrong(hint)
 
 
 def _is_rounded(value: float, expected: float) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
+from . import CheckResult, exercise, paired_difference_verdict
 
 __all__ = ["check_1", "check_2"]
 
@@ -40,50 +40,37 @@ def _chapter_model(name: str):
 
 
 def _mean_difference(a: str, b: str) -> float:
+    return float(_paired(a, b)["mean difference"])
+
+
+def _paired(a: str, b: str):
     from .. import evaluation
 
-    return float(evaluation.paired_test(_chapter_model(a), _chapter_model(b))["mean difference"])
+    return evaluation.paired_test(_chapter_model(a), _chapter_model(b))
 
 
 @exercise
 def check_1(difference) -> CheckResult:
     """Exercise 1: paired mean NDCG@10 difference, SASRec − Item2Vec(half_life=1)."""
-    value = as_number(difference, "the mean difference")
-    if isinstance(value, CheckResult):
-        return value
-    from .. import evaluation
-
-    test = evaluation.paired_test(_chapter_model("SASRec"), _chapter_model("Item2Vec, half-life 1"))
-    expected = float(test["mean difference"])
-    verdict = numeric_verdict(
-        value, expected, "the mean difference",
-        explain=f"Its paired 95 % interval is [{test['ci low']:.4f}, {test['ci high']:.4f}]: a recency-weighted "
-        "item2vec that looks mostly at the last items "
+    test = _paired("SASRec", "Item2Vec, half-life 1")
+    return paired_difference_verdict(
+        difference, test, "SASRec", "the half-life-1 model",
+        conclusion="a recency-weighted item2vec that looks mostly at the last items "
         + ("beats SASRec here." if test["ci high"] < 0 else "ties SASRec here." if test["ci low"] < 0
            else "does not close the whole gap."),
+        hint="fit Item2Vec(half_life=1, n_epochs=3, random_state=0) on train, evaluate it with per_user=True, and pass "
+        "per_user['SASRec'] first to evaluation.paired_test.",
+        slips=[(_mean_difference("SASRec", "Item2Vec"), "that is SASRec against the default item2vec (half-life 10); "
+                "refit with half_life=1 (and n_epochs=3).")],
     )
-    if verdict is not None:
-        return verdict
-    if close(value, -expected):
-        return wrong("the sign is reversed: subtract the half-life-1 model from SASRec.")
-    if close(value, _mean_difference("SASRec", "Item2Vec")):
-        return wrong("that is SASRec against the default item2vec (half-life 10); refit with half_life=1 (and n_epochs=3).")
-    return wrong("fit Item2Vec(half_life=1, n_epochs=3, random_state=0) on train, evaluate it with per_user=True, and pass "
-                 "per_user['SASRec'] first to evaluation.paired_test.")
 
 
 @exercise
 def check_2(difference) -> CheckResult:
     """Exercise 2: paired mean NDCG@10 difference, LightGCN (3 layers) − LightGCN (0 layers)."""
-    value = as_number(difference, "the mean difference")
-    if isinstance(value, CheckResult):
-        return value
-    expected = _mean_difference("LightGCN", "LightGCN, 0 layers")
-    verdict = numeric_verdict(value, expected, "the mean difference",
-                              explain="Same loss, parameters and epochs: the difference is what propagation adds.")
-    if verdict is not None:
-        return verdict
-    if close(value, -expected):
-        return wrong("the sign is reversed: three layers minus zero layers.")
-    return wrong("fit LightGCN(n_layers=0, n_epochs=20, random_state=0) on train, evaluate with per_user=True, and "
-                 "compare it with per_user['LightGCN'] using evaluation.paired_test.")
+    return paired_difference_verdict(
+        difference, _paired("LightGCN", "LightGCN, 0 layers"), "three layers", "zero layers",
+        conclusion="same loss, parameters and epochs: the difference is what propagation adds.",
+        hint="fit LightGCN(n_layers=0, n_epochs=20, random_state=0) on train, evaluate with per_user=True, and "
+        "compare it with per_user['LightGCN'] using evaluation.paired_test.",
+    )

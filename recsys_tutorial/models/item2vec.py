@@ -152,7 +152,7 @@ class Item2Vec(EmbeddingMixin, Recommender):
                                                   generator=generator).view(len(idx), self.n_negatives)
                     v_t = V[t]  # (B, d)
                     positive = (v_t * W[c]).sum(dim=1)  # (B,)
-                    negative = torch.bmm(W[negatives], v_t.unsqueeze(2)).squeeze(2)  # (B, n_negatives)
+                    negative = (W[negatives] * v_t.unsqueeze(1)).sum(dim=2)  # (B, n_negatives); faster than bmm here
                     loss_sum = -(torch.nn.functional.logsigmoid(positive).sum()
                                  + torch.nn.functional.logsigmoid(-negative).sum())
                     optimizer.zero_grad()

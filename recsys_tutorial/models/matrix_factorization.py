@@ -57,6 +57,11 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
     batch_size : int
         Training examples per step, shuffled afresh each epoch. On a validation split carved from
         MovieLens-100K training data, 2048 matched 1024's NDCG@10 in two thirds of the time.
+    exclude_positives : bool
+        BPR only: redraw a negative that is one of the user's own training items (the default), or
+        keep the plain uniform draw over the catalogue (``False``), where about one negative in
+        eleven on a 75 % training split of MovieLens-100K is a positive that the loss then
+        pushes down.
     random_state : int or None
         Seed of the initial embeddings, the shuffling and the BPR negatives. ``None``: a fresh seed on every fit.
     show_progress : bool
@@ -88,6 +93,7 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         learning_rate: float = 0.01,
         reg: float = 0.01,
         batch_size: int = 2048,
+        exclude_positives: bool = True,
         random_state: int | None = 0,
         show_progress: bool = False,
     ):
@@ -97,6 +103,7 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         self.learning_rate = learning_rate
         self.reg = reg
         self.batch_size = batch_size
+        self.exclude_positives = exclude_positives
         self.random_state = random_state
         self.show_progress = show_progress
 
@@ -151,7 +158,10 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
                         data_loss = ((targets[idx] - prediction) ** 2).sum()
                         penalty = (p_u**2).sum() + (q_i**2).sum() + (b_u**2).sum() + (b_i**2).sum()
                     else:
-                        j = _sample_negatives(u, positive_keys, n_items, generator)
+                        if self.exclude_positives:
+                            j = _sample_negatives(u, positive_keys, n_items, generator)
+                        else:
+                            j = torch.randint(0, n_items, (len(u),), generator=generator)
                         p_u, q_i, q_j, b_i, b_j = P[u], Q[i], Q[j], b_item[i], b_item[j]
                         x_ui = b_i + (p_u * q_i).sum(dim=1)  # (B,)
                         x_uj = b_j + (p_u * q_j).sum(dim=1)  # (B,)
@@ -206,7 +216,8 @@ def _sample_negatives(users: torch.Tensor, positive_keys: torch.Tensor, n_items:
 
     Draws uniformly over the catalogue and redraws the hits on a positive (rejection sampling).
     ``positive_keys`` holds user * n_items + item of every positive pair, sorted. Without the
-    redraw, 12 % of MovieLens-100K's negatives are positives: pairs the loss then pushes down.
+    redraw, about 9 % of the negatives on a 75 % split of MovieLens-100K are positives: pairs the
+    loss then pushes down.
     """
     negatives = torch.randint(0, n_items, (len(users),), generator=generator)
     todo = torch.arange(len(users))
