@@ -1,0 +1,172 @@
+"""A gradient-boosted ranker: LightGBM's LambdaMART over a ranking frame.
+
+References: Burges, "From RankNet to LambdaRank to LambdaMART: An Overview" (Microsoft Research
+TR-2010-82); Ke et al., "LightGBM: A Highly Efficient Gradient Boosting Decision Tree" (NeurIPS
+2017).
+
+LambdaRank trains on the rows of one request at a time. For every pair (i, j) of candidates with
+label_i > label_j, the pairwise logistic loss log(1 + exp(−σ(s_i − s_j))) is weighted by how much
+NDCG would change if i and j swapped places:
+
+    λ_ij = −σ / (1 + exp(σ(s_i − s_j))) · |ΔNDCG_ij|
+
+so the trees spend their capacity on the top of the list, where NDCG@k is decided. The gain of a
+grade g is 2^g − 1: a purchase (grade 4) outweighs a view (grade 1) fifteen times.
+"""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from ..models.base import NotFittedError
+from .frame import feature_columns
+
+__all__ = ["GBDTRanker"]
+
+
+class GBDTRanker:
+    """LightGBM ``lambdarank`` with early stopping on validation NDCG@``eval_at``.
+
+    Parameters
+    ----------
+    n_estimators : int
+        Most boosting rounds; early stopping on the validation frame picks fewer.
+    learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree, reg_lambda
+        LightGBM's tree and sampling parameters.
+    eval_at : int
+        The k of the validation NDCG@k that early stopping watches.
+    early_stopping_rounds : int
+        Rounds without improvement before stopping.
+    random_state : int
+        Seeds LightGBM's row and column sampling.
+
+    Attributes
+    ----------
+    features_ : list of str
+        Feature columns the ranker was trained on.
+    best_iteration_ : int
+        Boosting rounds kept.
+    booster_ : lightgbm.Booster
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"user_id": np.repeat(np.arange(40), 10), "item__x": rng.normal(size=400)})
+    >>> frame["label"] = (frame["item__x"] > 1).astype(int)
+    >>> ranker = GBDTRanker(n_estimators=20).fit(frame)
+    >>> bool(np.corrcoef(ranker.predict(frame), frame["item__x"])[0, 1] > 0.5)
+    True
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 50,
+        subsample: float = 0.8,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        eval_at: int = 10,
+        early_stopping_rounds: int = 30,
+        random_state: int = 0,
+    ):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.eval_at = eval_at
+        self.early_stopping_rounds = early_stopping_rounds
+        self.random_state = random_state
+
+    def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None) -> "GBDTRanker":
+        """Train on ``frame`` (rows grouped by ``user_id``), stopping early on ``validation``.
+
+        ``features`` defaults to every ``<group>__<name>`` column. Without a validation frame,
+        all ``n_estimators`` rounds are kept.
+        """
+        self.__dict__.pop("booster_", None)
+        features = feature_columns(frame) if features is None else list(features)
+        _check_frame(frame, features, "GBDTRanker.fit", need_label=True)
+        model = lgb.LGBMRanker(
+            objective="lambdarank",
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            subsample=self.subsample,
+            subsample_freq=1,
+            colsample_bytree=self.colsample_bytree,
+            reg_lambda=self.reg_lambda,
+            random_state=self.random_state,
+            # One thread and LightGBM's deterministic mode: the same trees on every machine.
+            n_jobs=1,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
+        )
+        X, y, groups = _grouped(frame, features)
+        kwargs = {}
+        if validation is not None:
+            _check_frame(validation, features, "GBDTRanker.fit (validation)", need_label=True)
+            X_val, y_val, groups_val = _grouped(validation, features)
+            kwargs = {
+                "eval_X": (X_val,),
+                "eval_y": (y_val,),
+                "eval_group": [groups_val],
+                "eval_at": [self.eval_at],
+                "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+            }
+        model.fit(X, y, group=groups, **kwargs)
+        self.features_ = features
+        self.best_iteration_ = int(model.best_iteration_) if validation is not None else self.n_estimators
+        self.booster_ = model.booster_
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Ranking scores, one per row (higher = rank first); only their order within a request means anything."""
+        if not hasattr(self, "booster_"):
+            raise NotFittedError("GBDTRanker is not fitted yet: call fit(frame) first")
+        _check_frame(frame, self.features_, "GBDTRanker.predict", need_label=False)
+        return self.booster_.predict(frame[self.features_], num_iteration=self.best_iteration_).astype(np.float64)
+
+    def feature_importance(self, kind: str = "gain") -> pd.Series:
+        """Total ``"gain"`` (or ``"split"`` count) of each feature, as a share summing to 1, largest first."""
+        if not hasattr(self, "booster_"):
+            raise NotFittedError("GBDTRanker is not fitted yet: call fit(frame) first")
+        if kind not in ("gain", "split"):
+            raise ValueError(f"feature_importance: kind must be 'gain' or 'split', got {kind!r}")
+        values = self.booster_.feature_importance(kind, iteration=self.best_iteration_)
+        shares = pd.Series(values / max(values.sum(), 1e-12), index=self.features_, name=f"{kind} share")
+        return shares.sort_values(ascending=False, kind="stable")
+
+    def __repr__(self) -> str:
+        return f"GBDTRanker(n_estimators={self.n_estimators}, learning_rate={self.learning_rate}, num_leaves={self.num_leaves})"
+
+
+def _grouped(frame: pd.DataFrame, features: list[str]):
+    """Features, labels and request sizes, with each request's rows contiguous (LightGBM's layout)."""
+    ordered = frame.sort_values("user_id", kind="stable")
+    sizes = ordered.groupby("user_id", sort=True).size().to_numpy()
+    return ordered[features], ordered["label"].to_numpy(), sizes
+
+
+def _check_frame(frame: pd.DataFrame, features: list[str], caller: str, need_label: bool) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{caller}: expected a ranking frame (DataFrame), got {type(frame).__name__}")
+    if not features:
+        raise ValueError(f"{caller}: no feature columns (named '<group>__<name>') to learn from")
+    missing = [c for c in ["user_id", *features, *(["label"] if need_label else [])] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{caller}: the frame is missing column(s) {missing}")
+    if need_label:
+        labels = frame["label"]
+        if not pd.api.types.is_integer_dtype(labels) or (labels < 0).any():
+            raise ValueError(f"{caller}: 'label' must hold non-negative integer grades")
+        if labels.max() <= 0:
+            raise ValueError(f"{caller}: no positive label: nothing to learn to rank first")

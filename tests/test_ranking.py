@@ -1,0 +1,208 @@
+"""The ranking frame (point in time, chapter 2's definitions, labels), the LightGBM ranker and the
+two-stage recommender."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from recsys_tutorial import features, split
+from recsys_tutorial.models import EASE, ItemKNN, Popularity
+from recsys_tutorial.ranking import (
+    GBDTRanker,
+    NotFittedError,
+    TwoStageRecommender,
+    build_ranking_frame,
+    default_request_times,
+    feature_columns,
+    feature_groups,
+)
+
+POINT_IN_TIME_GROUPS = ["item", "user", "user_item", "context"]
+
+
+@pytest.fixture(scope="module")
+def history_and_retrievers(small_world):
+    history, future = split.temporal_split(small_world.interactions, test_fraction=0.3)
+    retrievers = {"EASE": EASE().fit(history), "Popularity": Popularity().fit(history)}
+    return history, future, retrievers
+
+
+def _frame(world, history, retrievers, requests, future=None):
+    return build_ranking_frame(history, requests, retrievers, world.items, users=world.users, n_candidates=30,
+                               future=future, user_columns=["age_group"])
+
+
+def test_features_ignore_every_event_at_or_after_the_request_time(small_world, history_and_retrievers):
+    history, _, retrievers = history_and_retrievers
+    users = np.arange(0, 200, 25)
+    # Request times spread over the history, so that a part of it is in each request's future.
+    times = history["timestamp"].quantile(np.linspace(0.3, 0.9, len(users))).to_numpy()
+    requests = pd.Series(times, index=pd.Index(users, name="user_id"))
+    frame = _frame(small_world, history, retrievers, requests)
+    columns = feature_columns(frame, POINT_IN_TIME_GROUPS)
+    for user, time in requests.items():
+        # The same request, with every event at or after its time removed or rewritten.
+        past = history[history["timestamp"] < time]
+        rewritten = history[history["timestamp"] >= time].assign(item_id=lambda f: (f["item_id"] * 7 + 3) % small_world.n_items)
+        for altered in (past, pd.concat([past, rewritten.iloc[::2]])):
+            alone = _frame(small_world, altered, retrievers, requests[[user]])
+            expected = frame.loc[frame["user_id"] == user, columns].reset_index(drop=True)
+            pd.testing.assert_frame_equal(alone[columns], expected)
+
+
+def test_features_equal_chapter_two_at_a_common_request_time(small_world, history_and_retrievers):
+    history, _, retrievers = history_and_retrievers
+    as_of = history["timestamp"].quantile(0.8)
+    users = np.arange(0, 300, 2)
+    requests = pd.Series(as_of, index=pd.Index(users, name="user_id"))
+    frame = _frame(small_world, history, retrievers, requests)
+    items = features.item_features(history, as_of, items=small_world.items).loc[frame["item_id"]]
+    for name in ["n_events", "n_events_7d", "n_events_30d", "days_since_last_event", "mean_rating",
+                 "click_through_rate", "conversion_rate", "log_popularity", "age_days", "is_released"]:
+        np.testing.assert_allclose(frame[f"item__{name}"], items[name], rtol=1e-12, err_msg=name)
+    people = features.user_features(history, as_of, n_users=small_world.n_users).loc[frame["user_id"]]
+    for name in ["n_events", "n_events_7d", "n_events_30d", "mean_rating", "conversion_rate", "tenure_days"]:
+        np.testing.assert_allclose(frame[f"user__{name}"], people[name], rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(frame["context__days_since_user_last_event"], people["days_since_last_event"], rtol=1e-12)
+    pairs = features.user_item_features(history, as_of, frame[["user_id", "item_id"]], small_world.items)
+    np.testing.assert_allclose(frame["user_item__category_affinity"], pairs["user_category_affinity"], rtol=1e-12)
+    np.testing.assert_array_equal(frame["user_item__category_events"], pairs["user_category_events"])
+
+
+def test_candidates_are_unseen_ranked_and_attributed(small_world, history_and_retrievers):
+    history, _, retrievers = history_and_retrievers
+    users = np.unique(history["user_id"])[:50]
+    frame = _frame(small_world, history, retrievers, default_request_times(history, users))
+    assert frame.groupby("user_id").size().max() == 30
+    seen = set(zip(history["user_id"], history["item_id"]))
+    assert not any((u, i) in seen for u, i in zip(frame["user_id"], frame["item_id"]))
+    # Each retriever's own top item is its rank 0, and is in the pool.
+    top = retrievers["EASE"].recommend(users, k=1)[0][:, 0]
+    firsts = frame[frame["retrieval__EASE_rank"] == 0].set_index("user_id")["item_id"]
+    np.testing.assert_array_equal(firsts.reindex(users).to_numpy(), top)
+    assert set(frame["retrieval__source"].unique()) <= {"EASE", "Popularity"}
+    assert frame["retrieval__n_sources"].between(1, 2).all()
+    assert set(feature_groups(frame)) == {"retrieval", "item", "user", "user_item", "context"}
+
+
+def test_labels_are_the_strongest_later_event():
+    history = pd.DataFrame({"user_id": [0, 0, 1], "item_id": [0, 1, 2], "event_type": "view", "rating": np.nan,
+                            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01"])})
+    items = pd.DataFrame({"item_id": range(5), "category": ["a", "b", "a", "b", "a"]})
+    future = pd.DataFrame({"user_id": [0, 0, 0, 0, 1], "item_id": [3, 3, 4, 2, 3],
+                           "event_type": ["view", "purchase", "click", "add_to_cart", "view"], "rating": np.nan,
+                           "timestamp": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-05", "2024-01-01", "2024-01-09"])})
+    requests = pd.Series(pd.to_datetime(["2024-01-03", "2024-01-03"]), index=pd.Index([0, 1], name="user_id"))
+    # A retriever that knows all five items (from a third user), and the two users' history.
+    catalogue = Popularity().fit(pd.concat([history, pd.DataFrame({"user_id": 2, "item_id": range(5)})]))
+    frame = build_ranking_frame(history, requests, {"Popularity": catalogue}, items, future=future)
+    labels = frame.set_index(["user_id", "item_id"])["label"]
+    # User 0: item 3 viewed then bought (4), item 4 clicked (2), item 2's add-to-cart came before the request (0).
+    assert labels[(0, 3)] == 4 and labels[(0, 4)] == 2 and labels[(0, 2)] == 0
+    assert labels[(1, 3)] == 1 and labels[(1, 0)] == 0
+
+
+def test_bad_input_is_named():
+    history = pd.DataFrame({"user_id": [0], "item_id": [0], "timestamp": pd.to_datetime(["2024-01-01"]),
+                            "event_type": "view", "rating": np.nan})
+    items = pd.DataFrame({"item_id": [0, 1], "category": ["a", "b"]})
+    model = {"Popularity": Popularity().fit(history)}
+    requests = pd.Series(pd.to_datetime(["2024-02-01"]), index=pd.Index([0], name="user_id"))
+    with pytest.raises(ValueError, match="missing column 'rating'"):
+        build_ranking_frame(history.drop(columns="rating"), requests, model, items)
+    with pytest.raises(ValueError, match="one request time"):
+        build_ranking_frame(history, pd.concat([requests, requests]), model, items)
+    with pytest.raises(ValueError, match="at least one fitted retriever"):
+        build_ranking_frame(history, requests, {}, items)
+    with pytest.raises(ValueError, match="n_candidates must be a positive integer"):
+        build_ranking_frame(history, requests, model, items, n_candidates=0)
+    with pytest.raises(ValueError, match="user column 'age'"):
+        build_ranking_frame(history, requests, model, items, user_columns=["age"])
+    frame = build_ranking_frame(history, requests, model, items)
+    with pytest.raises(ValueError, match=r"unknown group\(s\) \['nope'\]"):
+        feature_columns(frame, ["nope"])
+
+
+# ---------------------------------------------------------------------------------------------
+# GBDTRanker
+
+
+def _planted(n_requests=200, size=20, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"user_id": np.repeat(np.arange(n_requests), size),
+                          "item__signal": rng.normal(size=n_requests * size),
+                          "item__noise": rng.normal(size=n_requests * size)})
+    frame["label"] = (frame["item__signal"] + 0.3 * rng.normal(size=len(frame)) > 1.2).astype(np.int64)
+    return frame.sample(frac=1.0, random_state=seed)  # requests need not be contiguous
+
+
+def test_gbdt_ranker_finds_the_planted_feature_and_is_deterministic():
+    train, validation = _planted(seed=0), _planted(seed=1)
+    ranker = GBDTRanker(random_state=0).fit(train, validation)
+    importance = ranker.feature_importance()
+    assert importance.index[0] == "item__signal" and importance["item__signal"] > 0.8
+    assert importance.sum() == pytest.approx(1.0)
+    test = _planted(seed=2)
+    scores = ranker.predict(test)
+    assert scipy.stats.spearmanr(scores, test["item__signal"]).statistic > 0.8
+    assert 1 <= ranker.best_iteration_ <= ranker.n_estimators
+    np.testing.assert_array_equal(GBDTRanker(random_state=0).fit(train, validation).predict(test), scores)
+
+
+def test_gbdt_ranker_errors():
+    frame = _planted()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        GBDTRanker().predict(frame)
+    with pytest.raises(ValueError, match="no positive label"):
+        GBDTRanker().fit(frame.assign(label=0))
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['item__signal'\]"):
+        GBDTRanker().fit(frame).predict(frame.drop(columns="item__signal"))
+    with pytest.raises(ValueError, match="non-negative integer grades"):
+        GBDTRanker().fit(frame.assign(label=frame["label"] * 0.5))
+
+
+# ---------------------------------------------------------------------------------------------
+# TwoStageRecommender
+
+
+@pytest.fixture(scope="module")
+def two_stage(small_world):
+    retrievers = {"EASE": EASE(), "ItemKNN": ItemKNN(), "Popularity": Popularity()}
+    model = TwoStageRecommender(retrievers=retrievers, n_candidates=40, random_state=0)
+    return model.fit(small_world.interactions, users=small_world.users, items=small_world.items), retrievers
+
+
+def test_two_stage_follows_the_protocol(small_world, two_stage):
+    model, given = two_stage
+    users = np.array([3, 0, 3, 10_000])  # a repeat and an unknown user
+    items, scores = model.recommend(users, k=10)
+    assert items.shape == scores.shape == (4, 10)
+    np.testing.assert_array_equal(items[0], items[2])
+    np.testing.assert_array_equal(items[3], Popularity().fit(small_world.interactions).recommend([10_000], k=10)[0][0])
+    seen = set(small_world.interactions.loc[small_world.interactions["user_id"] == 0, "item_id"])
+    assert not seen & set(items[1].tolist())
+    assert np.all(np.diff(scores[:3], axis=1) <= 0)
+    # The given retrievers stay unfitted: the model fitted copies.
+    assert not hasattr(given["EASE"], "seen_")
+    # Every recommended item came from the candidate pool, ordered by the ranker's score.
+    pool = model.candidate_frame([0]).sort_values("score", ascending=False, kind="stable")
+    np.testing.assert_array_equal(items[1], pool["item_id"].to_numpy()[:10])
+
+
+def test_two_stage_is_reproducible_and_learns_from_the_latest_events(small_world, two_stage):
+    model, given = two_stage
+    again = TwoStageRecommender(retrievers=given, n_candidates=40, random_state=0)
+    again.fit(small_world.interactions, users=small_world.users, items=small_world.items)
+    np.testing.assert_array_equal(again.recommend(np.arange(50), k=10)[0], model.recommend(np.arange(50), k=10)[0])
+    frame = model.training_frame_
+    assert frame["label"].max() > 0 and frame["validation"].any() and not frame["validation"].all()
+    # Validation requests are the latest: every one is at or after every training request.
+    assert frame.loc[frame["validation"], "request_time"].min() >= frame.loc[~frame["validation"], "request_time"].max()
+
+
+def test_two_stage_needs_the_items_table(small_world):
+    with pytest.raises(ValueError, match="items table"):
+        TwoStageRecommender().fit(small_world.interactions)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        TwoStageRecommender(label_fraction=1.0).fit(small_world.interactions, items=small_world.items)
