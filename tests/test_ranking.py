@@ -86,6 +86,18 @@ def test_candidates_are_unseen_ranked_and_attributed(small_world, history_and_re
     assert set(feature_groups(frame)) == {"retrieval", "item", "user", "user_item", "context"}
 
 
+def test_retrieval_ranks_are_a_stable_sort_capped():
+    from recsys_tutorial.models.base import top_k
+    from recsys_tutorial.ranking.frame import _ranks_from_top
+
+    scores = np.random.default_rng(0).integers(0, 50, (20, 3000)).astype(float)  # many ties
+    scores[:, :5] = -np.inf  # seen items
+    exact = np.empty_like(scores, dtype=np.int64)
+    np.put_along_axis(exact, np.argsort(-scores, axis=1, kind="stable"), np.arange(3000)[None, :], axis=1)
+    ranks = _ranks_from_top(top_k(scores, 300)[0], 3000)
+    np.testing.assert_array_equal(ranks[:, 5:], np.minimum(exact, 300)[:, 5:])
+
+
 def test_labels_are_the_strongest_later_event():
     history = pd.DataFrame({"user_id": [0, 0, 1], "item_id": [0, 1, 2], "event_type": "view", "rating": np.nan,
                             "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01"])})
@@ -117,6 +129,10 @@ def test_bad_input_is_named():
         build_ranking_frame(history, requests, {}, items)
     with pytest.raises(ValueError, match="n_candidates must be a positive integer"):
         build_ranking_frame(history, requests, model, items, n_candidates=0)
+    with pytest.raises(ValueError, match="at most 300 items"):
+        build_ranking_frame(history, requests, model, items, per_source=301)
+    with pytest.raises(ValueError, match="sources must name retrievers"):
+        build_ranking_frame(history, requests, model, items, sources=["EASE"])
     with pytest.raises(ValueError, match="user column 'age'"):
         build_ranking_frame(history, requests, model, items, user_columns=["age"])
     frame = build_ranking_frame(history, requests, model, items)

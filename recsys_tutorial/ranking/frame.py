@@ -4,8 +4,8 @@ A second-stage ranker learns from rows like these. For each request (a user at a
 the candidate pool is the merged top lists of several fitted retrieval models (chapter 5's
 `retrieval.merge_candidates`); each (request, candidate) row carries
 
-* ``retrieval__*``: every retriever's score and rank for the item, the source that put it in the
-  pool, and how many sources proposed it;
+* ``retrieval__*``: every retriever's score and rank for the item (ranks past 300 count as
+  300), the source that put it in the pool, and how many sources proposed it;
 * ``item__*``: the item's activity as of the request time (events in all, in the last 7 and 30
   days, days since its last event, smoothed mean rating and funnel rates), its age since release
   and its category;
@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..features import _FUNNEL, _RATING_MIDPOINT
+from ..models.base import top_k
 from ..retrieval import merge_candidates
 
 __all__ = ["build_ranking_frame", "default_request_times", "feature_columns", "feature_groups", "ranked_lists", "GRADES"]
@@ -40,6 +41,9 @@ __all__ = ["build_ranking_frame", "default_request_times", "feature_columns", "f
 #: Label grade of each event type; any other event type (e.g. a rating) grades 1.
 GRADES = {"view": 1, "click": 2, "add_to_cart": 3, "purchase": 4}
 _DAY_SECONDS = 86_400.0
+#: Retrieval ranks are exact up to here and recorded as this value beyond it; also the most
+#: items a source may propose.
+RANK_CAP = 300
 _SEPARATOR = "__"
 
 
@@ -88,7 +92,8 @@ def build_ranking_frame(
     users : DataFrame, optional
         The users table, for the ``user_columns`` copied as ``user__<column>``.
     n_candidates, per_source : int
-        Pool size per request; items each source proposes (default: ``n_candidates``).
+        Pool size per request; items each source proposes (default: ``n_candidates``, at most
+        300).
     future : DataFrame, optional
         Interactions after the request times: the labels. Only events at or after a user's
         request time count.
@@ -126,11 +131,14 @@ def build_ranking_frame(
     request_times = pd.DatetimeIndex(requests.to_numpy())
     per_source = n_candidates if per_source is None else per_source
 
-    # 1) The candidate pool: each source's top unseen items, merged round robin.
+    # 1) Every retriever scores every item for each request (seen items -inf) and ranks its top
+    #    RANK_CAP; the sources' first per_source items, merged round robin, are the pool.
     sources = list(retrievers) if sources is None else list(sources)
-    proposed = {name: retrievers[name].recommend(request_users, k=min(per_source, retrievers[name].n_items_))[0]
-                for name in sources}
-    pool, source = merge_candidates(proposed, n_candidates)
+    scored = {}
+    for name, model in retrievers.items():
+        scores = _unseen_scores(model, request_users, n_items)
+        scored[name] = scores, top_k(scores, min(RANK_CAP, n_items), source=name)[0]
+    pool, source = merge_candidates({name: scored[name][1][:, :per_source] for name in sources}, n_candidates)
     row_request, slot = np.nonzero(pool >= 0)  # row-major: grouped by request, in pool order
     item_ids = pool[row_request, slot]
     frame = pd.DataFrame({"user_id": request_users[row_request], "item_id": item_ids,
@@ -139,16 +147,11 @@ def build_ranking_frame(
     # 2) Retrieval: each model's score and rank among the user's unseen items.
     frame["retrieval__source"] = pd.Categorical(source[row_request, slot], categories=sources)
     in_lists = np.zeros(len(frame), dtype=np.int64)
-    for name, model in retrievers.items():
-        scores = model.score_items(request_users).astype(np.float64)
-        model._mask_seen(scores, request_users)
-        if scores.shape[1] < n_items:  # items after the retriever's training data: below its worst score
-            finite = np.where(np.isfinite(scores), scores, np.inf).min(axis=1, keepdims=True)
-            scores = np.hstack([scores, np.repeat(finite - 1.0, n_items - scores.shape[1], axis=1)])
+    for name, (scores, top) in scored.items():
         frame[f"retrieval__{name}_score"] = scores[row_request, item_ids]
-        rank = _ranks_within_rows(scores)
-        frame[f"retrieval__{name}_rank"] = rank[row_request, item_ids]
-        in_lists += (rank[row_request, item_ids] < per_source).astype(np.int64)
+        rank = _ranks_from_top(top, n_items)[row_request, item_ids]
+        frame[f"retrieval__{name}_rank"] = rank
+        in_lists += (rank < per_source).astype(np.int64)
     frame["retrieval__n_sources"] = in_lists
 
     # 3) Point-in-time features of the item, the user, the pair and the moment.
@@ -411,11 +414,31 @@ def _labels(future: pd.DataFrame, frame: pd.DataFrame, after_request: bool) -> n
 # ---------------------------------------------------------------------------------------------
 
 
-def _ranks_within_rows(scores: np.ndarray) -> np.ndarray:
-    """0-based rank of every item in its row, best first (ties: lower id first)."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(scores.shape[1])[None, :], axis=1)
+def _unseen_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
+    """The model's scores of every item for ``users``, ``-inf`` for items each user has seen.
+
+    Items past the model's training data (added to the catalogue later) score just below the
+    row's worst finite score.
+    """
+    scores = model.score_items(users).astype(np.float64)
+    model._mask_seen(scores, users)
+    if scores.shape[1] < n_items:
+        worst = np.where(np.isfinite(scores), scores, np.inf).min(axis=1, keepdims=True)
+        scores = np.hstack([scores, np.repeat(worst - 1.0, n_items - scores.shape[1], axis=1)])
+    return scores
+
+
+def _ranks_from_top(top: np.ndarray, n_items: int) -> np.ndarray:
+    """0-based rank of every item from each row's ordered top list (`models.base.top_k`).
+
+    Items outside the list rank ``top.shape[1]``: far down a list, the exact position says
+    nothing a ranker could use, and sorting whole rows of a large catalogue would cost more than
+    every other feature together. ``-1`` entries (seen items) are skipped.
+    """
+    n_rows, cap = top.shape
+    ranks = np.full((n_rows, n_items), cap, dtype=np.int64)
+    rows, positions = np.nonzero(top >= 0)
+    ranks[rows, top[rows, positions]] = positions
     return ranks
 
 
@@ -444,3 +467,5 @@ def _check_inputs(history, requests, retrievers, items, n_candidates, per_source
     for name, value in (("n_candidates", n_candidates), ("per_source", per_source)):
         if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"{caller}: {name} must be a positive integer, got {value!r}")
+    if (per_source or n_candidates) > RANK_CAP:
+        raise ValueError(f"{caller}: a source proposes at most {RANK_CAP} items; set per_source <= {RANK_CAP}")

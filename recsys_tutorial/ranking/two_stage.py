@@ -113,8 +113,7 @@ class TwoStageRecommender(Recommender):
         self.user_columns = user_columns
         self.random_state = random_state
 
-    def fit(self, interactions: pd.DataFrame, users: pd.DataFrame | None = None, items: pd.DataFrame | None = None,
-            show_progress: bool = False):
+    def fit(self, interactions: pd.DataFrame, users: pd.DataFrame | None = None, items: pd.DataFrame | None = None):
         """Fit retrievers and ranker on ``interactions``; ``items`` (with ``category``) is required."""
         if items is None or "category" not in getattr(items, "columns", ()):
             raise ValueError("TwoStageRecommender.fit: pass the items table (with a 'category' column) as items=")
@@ -122,7 +121,7 @@ class TwoStageRecommender(Recommender):
             raise ValueError("TwoStageRecommender: label_fraction and validation_fraction must lie strictly between 0 and 1")
         if self.label_split not in ("temporal", "random"):
             raise ValueError(f"TwoStageRecommender: label_split must be 'temporal' or 'random', got {self.label_split!r}")
-        self.users_, self.items_, self._show_progress = users, items, show_progress
+        self.users_, self.items_ = users, items
         return super().fit(interactions)
 
     def _matrix_shape(self, interactions: pd.DataFrame):
