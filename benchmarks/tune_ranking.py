@@ -26,15 +26,28 @@ from recsys_tutorial.models import EASE
 
 # Configuration name → keyword arguments of TwoStageRecommender (random_state=0 is added).
 CONFIGURATIONS = {
+    # Which retrievers propose the candidates (the others only score them).
+    "EASE + item-kNN propose (default)": {},
     "all four retrievers propose": {"sources": ["EASE", "ItemKNN", "ALS", "Popularity"]},
     "EASE alone proposes": {"sources": ["EASE"]},
-    "EASE + item-kNN propose (default)": {},
     "EASE + item-kNN + ALS propose": {"sources": ["EASE", "ItemKNN", "ALS"]},
+    # How many candidates.
     "default, 60 candidates": {"n_candidates": 60},
     "default, 150 candidates": {"n_candidates": 150},
+    # What the ranker is told and how it is trained (default: 15 leaves, lr 0.03, patience 60).
     "default, with demographics": {"user_columns": ["age", "gender", "occupation"]},
-    "default, slower trees (lr 0.02)": {"ranker": ranking.GBDTRanker(learning_rate=0.02, n_estimators=600)},
-    "default, smaller leaves": {"ranker": ranking.GBDTRanker(num_leaves=15, min_child_samples=20)},
+    "ranker: 31 leaves, lr 0.05, patience 30": {
+        "ranker": ranking.GBDTRanker(num_leaves=31, learning_rate=0.05, n_estimators=300, early_stopping_rounds=30)},
+    "ranker: 31 leaves, lr 0.05, patience 100": {
+        "ranker": ranking.GBDTRanker(num_leaves=31, learning_rate=0.05, n_estimators=1000, early_stopping_rounds=100)},
+    "ranker: 31 leaves, lr 0.02, patience 100": {
+        "ranker": ranking.GBDTRanker(num_leaves=31, learning_rate=0.02, n_estimators=1000, early_stopping_rounds=100)},
+    "ranker: 31 leaves, stop on NDCG@50": {
+        "ranker": ranking.GBDTRanker(num_leaves=31, learning_rate=0.05, n_estimators=300, early_stopping_rounds=30,
+                                     eval_at=50)},
+    "ranker: 31 leaves, min_child_samples 200": {
+        "ranker": ranking.GBDTRanker(num_leaves=31, learning_rate=0.05, n_estimators=300, early_stopping_rounds=30,
+                                     min_child_samples=200)},
 }
 
 

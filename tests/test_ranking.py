@@ -108,11 +108,15 @@ def test_labels_are_the_strongest_later_event():
     requests = pd.Series(pd.to_datetime(["2024-01-03", "2024-01-03"]), index=pd.Index([0, 1], name="user_id"))
     # A retriever that knows all five items (from a third user), and the two users' history.
     catalogue = Popularity().fit(pd.concat([history, pd.DataFrame({"user_id": 2, "item_id": range(5)})]))
-    frame = build_ranking_frame(history, requests, {"Popularity": catalogue}, items, future=future)
+    frame = build_ranking_frame(history, requests, {"Popularity": catalogue}, items, future=future,
+                                labels_after_request=True)
     labels = frame.set_index(["user_id", "item_id"])["label"]
     # User 0: item 3 viewed then bought (4), item 4 clicked (2), item 2's add-to-cart came before the request (0).
     assert labels[(0, 3)] == 4 and labels[(0, 4)] == 2 and labels[(0, 2)] == 0
     assert labels[(1, 3)] == 1 and labels[(1, 0)] == 0
+    # By default every event of the future counts, however close to the request.
+    everything = build_ranking_frame(history, requests, {"Popularity": catalogue}, items, future=future)
+    assert everything.set_index(["user_id", "item_id"]).loc[(0, 2), "label"] == 3
 
 
 def test_bad_input_is_named():

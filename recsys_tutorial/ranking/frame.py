@@ -5,7 +5,8 @@ the candidate pool is the merged top lists of several fitted retrieval models (c
 `retrieval.merge_candidates`); each (request, candidate) row carries
 
 * ``retrieval__*``: every retriever's score and rank for the item (ranks past 300 count as
-  300), the source that put it in the pool, and how many sources proposed it;
+  300), the source that put it in the pool, and how many retrievers rank it among their first
+  ``per_source``;
 * ``item__*``: the item's activity as of the request time (events in all, in the last 7 and 30
   days, days since its last event, smoothed mean rating and funnel rates), its age since release
   and its category;
@@ -14,8 +15,8 @@ the candidate pool is the merged top lists of several fitted retrieval models (c
   (chapter 2's ``user_category_affinity``), and, where items have genres, the same per genre;
 * ``context__*``: hour and day of week of the request, days since the user's last event;
 
-and, when the future is given, ``label``: the strongest thing the user did with the item after
-the request time (graded: view 1, click 2, add to cart 3, purchase 4; any other event, such as a
+and, when the future is given, ``label``: the strongest thing the user did with the item in
+it (graded: view 1, click 2, add to cart 3, purchase 4; any other event, such as a
 rating, 1; 0 for nothing).
 
 Point in time. Every ``item__``, ``user__``, ``user_item__`` and ``context__`` feature of a row
@@ -71,7 +72,7 @@ def build_ranking_frame(
     future: pd.DataFrame | None = None,
     user_columns=(),
     sources=None,
-    labels_after_request: bool = True,
+    labels_after_request: bool = False,
     prior_strength: float = 10.0,
 ) -> pd.DataFrame:
     """Candidates, point-in-time features and (with ``future``) labels for each request.
@@ -95,15 +96,17 @@ def build_ranking_frame(
         Pool size per request; items each source proposes (default: ``n_candidates``, at most
         300).
     future : DataFrame, optional
-        Interactions after the request times: the labels. Only events at or after a user's
-        request time count.
+        The interactions to predict, each user's after that user's ``history`` (as a temporal
+        split makes them): the labels.
     user_columns : sequence of str
         Columns of ``users`` to copy (strings become categorical features).
     sources : sequence of str, optional
         The retrievers that propose candidates (default: all); the others only score them.
     labels_after_request : bool
-        Count only ``future`` events at or after the request time (the default: what the user
-        did next). ``False`` counts every event of ``future``, for a random holdout.
+        Count only the ``future`` events at or after the request time, for a ``future`` that
+        also holds earlier events. Off by default: a request placed one second after a user's
+        last event would drop later events logged in that same second (MovieLens records
+        ratings to the second, and many share one).
     prior_strength : float
         Pseudo-events of the smoothed rates and affinities (chapter 2).
 
@@ -111,7 +114,8 @@ def build_ranking_frame(
     -------
     DataFrame
         ``user_id``, ``item_id``, ``request_time``, the features (``<group>__<name>``) and, with
-        ``future``, ``label``. Rows are grouped by user (ascending), candidates in pool order.
+        ``future``, ``label``. Rows are grouped by request, in the order of ``requests``, and
+        candidates in pool order.
 
     Examples
     --------

@@ -138,7 +138,7 @@ class TwoStageRecommender(Recommender):
         # 2) Retrievers fitted on the earlier events; the frame of every user with labels.
         inner = self._fit_retrievers(earlier)
         requests = default_request_times(earlier, np.unique(later["user_id"]))
-        frame = self._frame(earlier, requests, inner, future=later, labels_after_request=self.label_split == "temporal")
+        frame = self._frame(earlier, requests, inner, future=later)
         # 3) Validation carved in time: the latest requests.
         cutoff = requests.quantile(1 - self.validation_fraction)
         frame["validation"] = frame["request_time"] >= cutoff
@@ -153,11 +153,10 @@ class TwoStageRecommender(Recommender):
         models = self.retrievers if self.retrievers is not None else default_retrievers(self.random_state)
         return {name: copy.deepcopy(model).fit(interactions) for name, model in models.items()}
 
-    def _frame(self, history, requests, retrievers, future=None, labels_after_request=True) -> pd.DataFrame:
+    def _frame(self, history, requests, retrievers, future=None) -> pd.DataFrame:
         return build_ranking_frame(history, requests, retrievers, self.items_, users=self.users_,
                                    n_candidates=self.n_candidates, per_source=self.per_source, future=future,
-                                   user_columns=self.user_columns, sources=self._sources(),
-                                   labels_after_request=labels_after_request)
+                                   user_columns=self.user_columns, sources=self._sources())
 
     def _sources(self):
         if self.sources is None and self.retrievers is None:
