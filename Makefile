@@ -1,8 +1,7 @@
 # The two commands of the README. Each creates or updates the virtual environment itself.
 #   make book   execute every chapter and write the HTML book to _build/html
 #   make test   unit tests, every notebook under strict nbval (twice: with this CPU's SIMD kernels,
-#               and with those of an older CPU, where the worked solutions run too), and the book
-#               build (warnings = errors)
+#               then with those of an older CPU), and the book build (warnings = errors)
 # For authors:
 #   make execute [NB=book/04_embedding_models.ipynb]   re-execute notebooks in place, then tidy them
 #   make test-other-cpu   only the notebooks, under strict nbval, with the older CPU's kernels
@@ -23,7 +22,7 @@ TORCH_VERSION := 2.13.0+cpu
 OTHER_CPU := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 OPENBLAS_CORETYPE=Prescott FAISS_SIMD_LEVEL=NONE
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test test-this-cpu test-other-cpu test-other-cpu-and-solutions execute lock clean
+.PHONY: book test test-other-cpu execute lock clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,23 +33,15 @@ $(INSTALLED): pyproject.toml constraints.txt
 book: $(INSTALLED)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-# Two streams at once, each printed when it ends (the two cores are rarely both busy in one):
-# the unit tests and the notebooks with this CPU's kernels; the notebooks with the older CPU's
-# kernels and every chapter re-run with its worked solutions pasted in.
 test: $(INSTALLED)
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-this-cpu test-other-cpu-and-solutions
+	$(BIN)/python -m pytest --doctest-modules $(NBVAL) recsys_tutorial tests book
+	$(MAKE) --no-print-directory test-other-cpu
 	mkdir -p _build
 	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/config-committed-outputs.yml', 'w'))"
 	$(BIN)/jupyter-book build . --config _build/config-committed-outputs.yml --warningiserror --nitpick --keep-going
 
-test-this-cpu: $(INSTALLED)
-	$(BIN)/python -m pytest --doctest-modules $(NBVAL) --ignore=tests/test_exercise_solutions.py recsys_tutorial tests book
-
 test-other-cpu: $(INSTALLED)
 	$(OTHER_CPU) $(BIN)/python -m pytest -q $(NBVAL) book
-
-test-other-cpu-and-solutions: $(INSTALLED)
-	$(OTHER_CPU) $(BIN)/python -m pytest -q $(NBVAL) book tests/test_exercise_solutions.py
 
 NB ?= book/*.ipynb
 execute: $(INSTALLED)
