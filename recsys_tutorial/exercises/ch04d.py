@@ -31,14 +31,15 @@ def _temporal_item2vec(half_life: float):
 
 @lru_cache(maxsize=1)
 def _cold_start():
-    """The chapter's new-user split: known users, onboarding ratings (first five), later ratings."""
+    """The chapter's new-user split: the known users' ratings with the new users' onboarding ratings
+    (their first five), and the new users' later ratings."""
     import pandas as pd
 
     from .. import split
 
     known, new_users = split.new_user_split(_movielens().interactions, test_fraction=0.2, random_state=0)
     onboarding = new_users.sort_values(["timestamp", "item_id"], kind="stable").groupby("user_id").head(5)
-    return known, onboarding, new_users.drop(onboarding.index), pd
+    return pd.concat([known, onboarding]), new_users.drop(onboarding.index)
 
 
 @lru_cache(maxsize=None)
@@ -47,8 +48,7 @@ def _cold_ndcg(name: str):
     from .. import evaluation
     from ..models import ItemKNN, Popularity
 
-    known, onboarding, later, pd = _cold_start()
-    with_onboarding = pd.concat([known, onboarding])
+    with_onboarding, later = _cold_start()
     model = {"ItemKNN, +5": ItemKNN, "Popularity, +5": Popularity}[name]().fit(with_onboarding)
     return evaluation.evaluate(model, with_onboarding, later, per_user=True)["ndcg@10"]
 
