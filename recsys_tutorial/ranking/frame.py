@@ -179,7 +179,7 @@ def feature_groups(frame: pd.DataFrame) -> dict[str, list[str]]:
     """Group name → feature columns of a ranking frame (columns named ``<group>__<name>``)."""
     groups: dict[str, list[str]] = {}
     for column in frame.columns:
-        if _SEPARATOR in column:
+        if isinstance(column, str) and _SEPARATOR in column:
             groups.setdefault(column.split(_SEPARATOR)[0], []).append(column)
     return groups
 

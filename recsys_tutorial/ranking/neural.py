@@ -50,6 +50,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..models.base import NotFittedError, check_positive, torch_seed
+from .frame import feature_columns
 
 __all__ = ["CrossNetwork", "DCNNetwork", "DeepFMNetwork", "DCN", "DeepFM"]
 
@@ -531,7 +532,7 @@ def _check_frame(frame, where: str, what: str, need_label: bool) -> np.ndarray |
 def _resolve_features(frame: pd.DataFrame, features, where: str) -> list[str]:
     """The feature columns (``None``: every column named ``"<group>__<name>"``), checked."""
     if features is None:
-        features = [c for c in frame.columns if isinstance(c, str) and "__" in c]
+        features = feature_columns(frame)
     elif isinstance(features, str) or not hasattr(features, "__iter__"):
         raise ValueError(f"{where}: features must be a list of column names, got {features!r}")
     features = list(features)
