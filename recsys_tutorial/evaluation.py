@@ -21,8 +21,17 @@ With hit_j = 1 when the item at rank j (1-based) is relevant, R = |relevant|:
 Beyond accuracy, over all lists: catalogue coverage (share of items recommended to anyone),
 novelty (mean self-information −log2 p_i of recommended items, p_i the share of training users
 who have item i), intra-list diversity (share of pairs in a list from different categories, or
-mean pairwise cosine distance of item embeddings) and personalisation (1 − mean overlap of two
-users' lists).
+mean pairwise cosine distance of item embeddings), personalisation (1 − mean overlap of two
+users' lists), and the measures of chapter 8:
+
+* distributional coverage: the Shannon entropy (bits) of how often each item is recommended,
+  and the Gini index of those counts (0: every item equally often; near 1: a few items take all)
+* genre coverage: the share of the genres that appear in a list
+* serendipity (Ge, Delgado-Battenfeld & Jannach, RecSys 2010): the share of a list that is both
+  relevant and *unexpected*, i.e. absent from what a primitive recommender (popularity) shows
+* miscalibration (Steck, RecSys 2018): KL(p‖q̃) between the genre distribution p of the user's
+  history and q of the list, q̃ = (1 − α)q + αp so that a genre missing from the list costs a
+  large but finite amount
 """
 
 from __future__ import annotations
@@ -50,6 +59,12 @@ __all__ = [
     "novelty",
     "intra_list_diversity",
     "personalisation",
+    "distributional_coverage",
+    "gini_index",
+    "genre_coverage",
+    "serendipity",
+    "calibration_kl",
+    "miscalibration",
     "evaluate",
     "metrics_at_cutoffs",
     "sampled_evaluate",
@@ -218,6 +233,122 @@ def personalisation(recommended) -> float:
         raise ValueError("personalisation: needs at least two lists")
     counts = np.bincount(recommended[recommended >= 0])
     return float(1.0 - (counts * (counts - 1.0)).sum() / (n * (n - 1) * k))
+
+
+def distributional_coverage(recommended) -> float:
+    """Shannon entropy, in bits, of the share of all recommendations that each item receives.
+
+    log2(number of items) when every item is shown equally often, 0 when one item fills every
+    slot (Shani & Gunawardana, *Evaluating Recommendation Systems*, 2011).
+
+    >>> distributional_coverage([[0, 1], [2, 3]]), distributional_coverage([[0, -1], [0, -1]])
+    (2.0, 0.0)
+    """
+    counts = _recommendation_counts(recommended)
+    shares = counts[counts > 0] / counts.sum()
+    return float(-(shares * np.log2(shares)).sum() + 0.0)
+
+
+def gini_index(recommended, n_items: int) -> float:
+    """Gini index of how often each of the ``n_items`` items is recommended.
+
+    G = Σ_j (2j − n − 1) c_(j) / (n Σ_j c_j), counts c sorted ascending, j = 1..n: 0 when all
+    items are recommended equally often, (n − 1)/n when a single item takes every slot.
+
+    >>> gini_index([[0, 1], [0, 1]], n_items=2), gini_index([[0], [0]], n_items=4)
+    (0.0, 0.75)
+    """
+    counts = np.sort(np.bincount(_recommendation_counts(recommended, expand=True), minlength=n_items))
+    if len(counts) > n_items:
+        raise ValueError(f"gini_index: recommended holds item id {len(counts) - 1}, but n_items={n_items}")
+    if counts.sum() == 0:
+        return 0.0
+    j = np.arange(1, n_items + 1)
+    return float(((2 * j - n_items - 1) * counts).sum() / (n_items * counts.sum()))
+
+
+def genre_coverage(recommended, item_genres) -> np.ndarray:
+    """Share of the genres that at least one item of each list has.
+
+    ``item_genres`` is an ``(n_items, n_genres)`` array or sparse matrix, non-zero where an item
+    has a genre (for instance `rerank.genre_matrix`).
+    """
+    recommended = np.asarray(recommended)
+    genres = _dense_rows(item_genres, np.where(recommended >= 0, recommended, 0)) > 0  # (n, k, G)
+    genres &= (recommended >= 0)[:, :, None]
+    return genres.any(axis=1).mean(axis=1)
+
+
+def serendipity(recommended, relevant: sp.csr_matrix, expected) -> np.ndarray:
+    """Share of each list that is relevant and not in the user's ``expected`` list.
+
+    Ge et al. (2010): serendipity = |relevant ∩ unexpected| / |list|, with the unexpected items
+    those a primitive recommender (usually popularity) would not have shown the same user.
+    ``expected`` is that recommender's ``(n_users, m)`` item array, one row per list.
+    """
+    recommended = _check_recommended(recommended, relevant)
+    expected = np.asarray(expected)
+    if expected.ndim != 2 or len(expected) != len(recommended):
+        raise ValueError(
+            f"serendipity: expected must hold one list per user, shape ({len(recommended)}, m); got {expected.shape}"
+        )
+    unexpected = ~(recommended[:, :, None] == expected[:, None, :]).any(axis=2)
+    valid = recommended >= 0
+    useful = hits(recommended, relevant) > 0
+    return _safe_divide((useful & unexpected & valid).sum(axis=1), valid.sum(axis=1))
+
+
+def calibration_kl(p, q, alpha: float = 0.01) -> np.ndarray:
+    """KL(p‖q̃) = Σ_g p_g log(p_g / q̃_g), q̃ = (1 − α)q + αp, along the last axis (nats).
+
+    Steck's (2018) miscalibration of a list with genre distribution ``q`` for a user whose history
+    has genre distribution ``p``; genres with p_g = 0 contribute nothing.
+
+    >>> float(calibration_kl([0.5, 0.5], [0.5, 0.5]))
+    0.0
+    >>> round(float(calibration_kl([1.0, 0.0], [0.0, 1.0], alpha=0.01)), 4)  # −log(0.01)
+    4.6052
+    """
+    if not 0 < alpha <= 1:
+        raise ValueError(f"calibration_kl: alpha must lie in (0, 1], got {alpha}")
+    p = np.asarray(p, dtype=float)
+    q_tilde = (1 - alpha) * np.asarray(q, dtype=float) + alpha * p
+    terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.where(p > 0, q_tilde, 1.0)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def miscalibration(recommended, item_genres, user_genres, alpha: float = 0.01) -> np.ndarray:
+    """Steck's miscalibration KL(p‖q̃) of each list.
+
+    ``item_genres`` is ``(n_items, n_genres)``, each row an item's genre distribution p(g|i)
+    (`rerank.genre_matrix`); ``user_genres`` is ``(n_users, n_genres)``, row u the genre
+    distribution p(g|u) of the history of the user who received list u
+    (`rerank.genre_profiles`). The list's distribution is q(g|u) = mean of p(g|i) over its items.
+    """
+    recommended = np.asarray(recommended)
+    user_genres = np.asarray(user_genres, dtype=float)
+    if user_genres.shape[0] != recommended.shape[0]:
+        raise ValueError(
+            f"miscalibration: {recommended.shape[0]} lists but {user_genres.shape[0]} rows of user_genres"
+        )
+    valid = recommended >= 0
+    rows = _dense_rows(item_genres, np.where(valid, recommended, 0)) * valid[:, :, None]  # (n, k, G)
+    q = rows.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)[:, None]
+    return calibration_kl(user_genres, q, alpha)
+
+
+def _recommendation_counts(recommended, expand: bool = False) -> np.ndarray:
+    """How often each item id is recommended (or, with ``expand``, the flat valid ids)."""
+    recommended = np.asarray(recommended)
+    valid = recommended[recommended >= 0].astype(np.int64)
+    return valid if expand else np.bincount(valid)
+
+
+def _dense_rows(matrix, ids: np.ndarray) -> np.ndarray:
+    """Rows ``ids`` (any shape) of a dense or sparse matrix, as a dense array of shape ids.shape + (m,)."""
+    taken = matrix[ids.ravel()]
+    taken = taken.toarray() if sp.issparse(taken) else np.asarray(taken, dtype=float)
+    return taken.reshape(*ids.shape, -1)
 
 
 # ---------------------------------------------------------------------------------------------

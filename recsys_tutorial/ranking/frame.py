@@ -194,15 +194,19 @@ def feature_columns(frame: pd.DataFrame, groups=None, exclude=()) -> list[str]:
     return [column for group in chosen if group not in exclude for column in available[group]]
 
 
-def ranked_lists(frame: pd.DataFrame, user_ids, scores=None, k: int | None = None) -> np.ndarray:
+def ranked_lists(frame: pd.DataFrame, user_ids, scores=None, k: int | None = None, with_scores: bool = False):
     """Each user's candidates as a ``(len(user_ids), k)`` item array, best score first (-1 pads).
 
     Without ``scores``, the pool order of the frame (for candidate recall); ``k`` defaults to
-    the largest pool. Users without rows get a row of -1. Ties keep the pool order.
+    the largest pool. Users without rows get a row of -1. Ties keep the pool order. With
+    ``with_scores``, also the matching ``(len(user_ids), k)`` scores (NaN pads): the input of
+    chapter 8's re-ranking rules.
 
     >>> frame = pd.DataFrame({"user_id": [0, 0, 0, 2], "item_id": [5, 6, 7, 8]})
     >>> ranked_lists(frame, [0, 1, 2], scores=[0.1, 0.9, 0.5, 0.0], k=2).tolist()
     [[6, 7], [-1, -1], [8, -1]]
+    >>> ranked_lists(frame, [0], scores=[0.1, 0.9, 0.5, 0.0], k=2, with_scores=True)[1].tolist()
+    [[0.9, 0.5]]
     """
     users = np.asarray(user_ids, dtype=np.int64)
     order = np.zeros(len(frame)) if scores is None else -np.asarray(scores, dtype=np.float64)
@@ -215,7 +219,11 @@ def ranked_lists(frame: pd.DataFrame, user_ids, scores=None, k: int | None = Non
     keep = (position < k) & ~np.isnan(row)
     out = np.full((len(users), k), -1, dtype=np.int64)
     out[row[keep].astype(np.int64), position[keep]] = ranked["item_id"].to_numpy()[keep]
-    return out
+    if not with_scores:
+        return out
+    out_scores = np.full((len(users), k), np.nan)
+    out_scores[row[keep].astype(np.int64), position[keep]] = -ranked["_order"].to_numpy()[keep] + 0.0
+    return out, out_scores
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""Checks for chapter 8 (re-ranking the two-stage recommender's pool on MovieLens-100K)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
+
+__all__ = ["check_1", "check_2", "check_3"]
+
+LAM, N_PINNED = 0.6, 4
+
+
+@lru_cache(maxsize=1)
+def _chapter():
+    """The chapter's split, test users, relevance, pool with scores, genres and profiles."""
+    import numpy as np
+
+    from .. import evaluation, ranking, rerank, split
+    from ..data import load_movielens_100k
+
+    movielens = load_movielens_100k()
+    train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
+    relevant = evaluation.relevance_matrix(test, movielens.n_users, movielens.n_items, seen_in=train)
+    test_users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    two_stage = ranking.TwoStageRecommender(random_state=0).fit(train, items=movielens.items)
+    frame = two_stage.candidate_frame(test_users)
+    pool, pool_scores = ranking.ranked_lists(frame, test_users, scores=frame["score"], with_scores=True)
+    item_genres, _ = rerank.genre_matrix(movielens.items)
+    history_genres = rerank.genre_profiles(train, item_genres, movielens.n_users)
+    return movielens, train, test_users, relevant[test_users], pool, pool_scores, item_genres, history_genres
+
+
+def _rerank(rule):
+    from .. import rerank
+
+    _, _, test_users, _, pool, pool_scores, *_ = _chapter()
+    return rerank.RerankPipeline([("rule", rule)]).apply(test_users, pool, pool_scores, k=10).items
+
+
+def _calibrated(profiles):
+    from .. import rerank
+
+    *_, item_genres, _ = _chapter()
+    return _rerank(lambda user, items, scores: rerank.calibrate(
+        items, scores, item_genres, profiles[user], lam=LAM, k=10, n_pinned=N_PINNED))
+
+
+def _ndcg(lists) -> float:
+    from .. import evaluation
+
+    relevant = _chapter()[3]
+    return float(evaluation.ndcg_at_k(lists, relevant).mean())
+
+
+@exercise
+def check_1(novelty) -> CheckResult:
+    """Exercise 1: mean novelty of the lists calibrated with λ = 0.6 and 4 pinned positions."""
+    from .. import evaluation
+
+    value = as_number(novelty, "the mean novelty")
+    if isinstance(value, CheckResult):
+        return value
+    movielens, train, _, _, pool, *_, history_genres = _chapter()
+    popularity = (train.groupby("item_id")["user_id"].nunique()
+                  .reindex(range(movielens.n_items), fill_value=0).to_numpy())
+
+    def novelty_of(lists):
+        return float(evaluation.novelty(lists, popularity, train["user_id"].nunique()).mean())
+
+    calibrated, model = novelty_of(_calibrated(history_genres)), novelty_of(pool[:, :10])
+    direction = "more" if calibrated > model else "less"
+    verdict = numeric_verdict(value, calibrated, "the calibrated lists' mean novelty",
+                              explain=f"The model's lists score {model:.4f}: calibration made them {direction} novel.")
+    if verdict is not None:
+        return verdict
+    if close(value, model):
+        return wrong("that is the novelty of the model's own top 10 (model_top10); compute it on the calibrated lists.")
+    return wrong("re-rank with rerank_all(('calibrate', calibrate_rule(0.6, 4))), then average "
+                 "evaluation.novelty(lists, item_popularity, train['user_id'].nunique()).")
+
+
+@exercise
+def check_2(ndcg) -> CheckResult:
+    """Exercise 2: mean NDCG@10 with at most 2 films of a genre in any 5 consecutive slots."""
+    from .. import rerank
+
+    value = as_number(ndcg, "the mean NDCG@10")
+    if isinstance(value, CheckResult):
+        return value
+    categories = _chapter()[0].items["category"]
+    windowed = _ndcg(_rerank(lambda user, items, scores: rerank.category_cap(items, scores, categories, 2, window=5)))
+    verdict = numeric_verdict(value, windowed, "the mean NDCG@10 under the window cap",
+                              explain="Compare it with the whole-list cap of three per genre (section 8.3).")
+    if verdict is not None:
+        return verdict
+    whole_list = _ndcg(_rerank(lambda user, items, scores: rerank.category_cap(items, scores, categories, 2)))
+    if close(value, whole_list):
+        return wrong("that caps the whole list at two per genre; pass window=5 so that the cap holds in every five "
+                     "consecutive slots.")
+    return wrong("re-rank the pool with lambda user, items, scores: rerank.category_cap(items, scores, categories, 2, "
+                 "window=5) through rerank_all, then average evaluation.ndcg_at_k(lists, relevant).")
+
+
+@exercise
+def check_3(ndcg) -> CheckResult:
+    """Exercise 3: mean NDCG@10 calibrated to each user's latest 50 training ratings."""
+    from .. import evaluation, rerank
+
+    value = as_number(ndcg, "the mean NDCG@10")
+    if isinstance(value, CheckResult):
+        return value
+    movielens, train, test_users, relevant, *_, item_genres, history_genres = _chapter()
+    recent = train.sort_values("timestamp", kind="stable").groupby("user_id").tail(50)
+    recent_lists = _calibrated(rerank.genre_profiles(recent, item_genres, movielens.n_users))
+    full_lists = _calibrated(history_genres)
+    test = evaluation.paired_test(evaluation.ndcg_at_k(recent_lists, relevant),
+                                  evaluation.ndcg_at_k(full_lists, relevant))
+    finding = ("recent taste predicts the next ratings better." if test["ci low"] > 0
+               else "the whole history serves better." if test["ci high"] < 0
+               else "this test cannot tell the two profiles apart.")
+    verdict = numeric_verdict(
+        value, _ndcg(recent_lists), "the mean NDCG@10 calibrated to recent taste",
+        explain=f"Against the whole-history profile, the paired difference is {test['mean difference']:+.4f} "
+        f"[{test['ci low']:+.4f}, {test['ci high']:+.4f}]: {finding}")
+    if verdict is not None:
+        return verdict
+    if close(value, _ndcg(full_lists)):
+        return wrong("that is calibration to the whole history; build the profile from each user's last 50 ratings "
+                     "(sort train by timestamp, then groupby('user_id').tail(50)).")
+    return wrong("sort train by timestamp, keep groupby('user_id').tail(50), pass it to rerank.genre_profiles with "
+                 "item_genres and movielens.n_users, and calibrate to that profile with lam=0.6, k=10, n_pinned=4.")
