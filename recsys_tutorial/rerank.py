@@ -90,11 +90,10 @@ def category_cap(items, scores, categories, max_per_category: int, window: int |
         raise ValueError(f"category_cap: max_per_category must be an integer ≥ 1, got {max_per_category}")
     if window is not None and (int(window) != window or window < 1):
         raise ValueError(f"category_cap: window must be None or an integer ≥ 1, got {window}")
-    codes = pd.factorize(_lookup(categories, items, "category_cap", "categories"))[0]
+    codes = np.unique(_lookup(categories, items, "category_cap", "categories"), return_inverse=True)[1].ravel()
     if window is None:
         # The n-th item of a category (0-based) keeps its place while n < max_per_category.
-        nth = pd.Series(codes).groupby(codes).cumcount().to_numpy()
-        keep = nth < max_per_category
+        keep = _nth_of_its_kind(codes) < max_per_category
         return items[keep], scores[keep]
     remaining = list(range(len(items)))
     placed: list[int] = []
@@ -472,6 +471,16 @@ def _scaled(scores: np.ndarray) -> np.ndarray:
     if high == low:
         return np.where(np.isfinite(scores), 1.0, 0.0)
     return np.nan_to_num((scores - low) / (high - low), nan=0.0, posinf=1.0, neginf=0.0)
+
+
+def _nth_of_its_kind(codes: np.ndarray) -> np.ndarray:
+    """0-based count of earlier entries with the same code, for each entry."""
+    order = np.argsort(codes, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(codes[order])) + 1]
+    within = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+    nth = np.empty(len(codes), dtype=np.int64)
+    nth[order] = within
+    return nth
 
 
 def _resorted(items: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

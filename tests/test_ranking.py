@@ -7,6 +7,7 @@ import pytest
 import scipy.stats
 
 from recsys_tutorial import features, split
+from recsys_tutorial.ranking import frame as frame_module
 from recsys_tutorial.models import EASE, ItemKNN, Popularity
 from recsys_tutorial.ranking import (
     GBDTRanker,
@@ -86,15 +87,25 @@ def test_candidates_are_unseen_ranked_and_attributed(small_world, history_and_re
     assert set(feature_groups(frame)) == {"retrieval", "item", "user", "user_item", "context"}
 
 
+def test_requests_in_chunks_give_the_same_frame(small_world, history_and_retrievers, monkeypatch):
+    # A large catalogue is scored a few requests at a time; the frame must not depend on how many.
+    history, future, retrievers = history_and_retrievers
+    requests = default_request_times(history, np.unique(future["user_id"]))
+    whole = _frame(small_world, history, retrievers, requests, future)
+    monkeypatch.setattr(frame_module, "_SCORES_PER_CHUNK", small_world.n_items * 7)  # 7 requests per chunk
+    pd.testing.assert_frame_equal(_frame(small_world, history, retrievers, requests, future), whole)
+
+
 def test_retrieval_ranks_are_a_stable_sort_capped():
     from recsys_tutorial.models.base import top_k
-    from recsys_tutorial.ranking.frame import _ranks_from_top
+    from recsys_tutorial.ranking.frame import _ranks_in_top
 
     scores = np.random.default_rng(0).integers(0, 50, (20, 3000)).astype(float)  # many ties
     scores[:, :5] = -np.inf  # seen items
     exact = np.empty_like(scores, dtype=np.int64)
     np.put_along_axis(exact, np.argsort(-scores, axis=1, kind="stable"), np.arange(3000)[None, :], axis=1)
-    ranks = _ranks_from_top(top_k(scores, 300)[0], 3000)
+    rows, items = np.nonzero(np.ones_like(scores, dtype=bool))  # every (row, item) pair as a query
+    ranks = _ranks_in_top(top_k(scores, 300)[0], rows, items).reshape(20, 3000)
     np.testing.assert_array_equal(ranks[:, 5:], np.minimum(exact, 300)[:, 5:])
 
 

@@ -45,6 +45,8 @@ _DAY_SECONDS = 86_400.0
 #: Retrieval ranks are exact up to here and recorded as this value beyond it; also the most
 #: items a source may propose.
 RANK_CAP = 300
+#: Dense retrieval scores held at once while a frame is built (8 bytes each): about 270 MB.
+_SCORES_PER_CHUNK = 2**25
 _SEPARATOR = "__"
 
 
@@ -137,26 +139,18 @@ def build_ranking_frame(
 
     # 1) Every retriever scores every item for each request (seen items -inf) and ranks its top
     #    RANK_CAP; the sources' first per_source items, merged round robin, are the pool.
-    sources = list(retrievers) if sources is None else list(sources)
-    scored = {}
-    for name, model in retrievers.items():
-        scores = _unseen_scores(model, request_users, n_items)
-        scored[name] = scores, top_k(scores, min(RANK_CAP, n_items), source=name)[0]
-    pool, source = merge_candidates({name: scored[name][1][:, :per_source] for name in sources}, n_candidates)
-    row_request, slot = np.nonzero(pool >= 0)  # row-major: grouped by request, in pool order
-    item_ids = pool[row_request, slot]
-    frame = pd.DataFrame({"user_id": request_users[row_request], "item_id": item_ids,
-                          "request_time": request_times[row_request]})
-
     # 2) Retrieval: each model's score and rank among the user's unseen items.
-    frame["retrieval__source"] = pd.Categorical(source[row_request, slot], categories=sources)
-    in_lists = np.zeros(len(frame), dtype=np.int64)
-    for name, (scores, top) in scored.items():
-        frame[f"retrieval__{name}_score"] = scores[row_request, item_ids]
-        rank = _ranks_from_top(top, n_items)[row_request, item_ids]
-        frame[f"retrieval__{name}_rank"] = rank
-        in_lists += (rank < per_source).astype(np.int64)
-    frame["retrieval__n_sources"] = in_lists
+    #    Requests go in chunks, so that a large catalogue's dense scores fit in memory.
+    sources = list(retrievers) if sources is None else list(sources)
+    chunk = max(1, _SCORES_PER_CHUNK // max(n_items, 1))
+    parts = [_retrieval_block(retrievers, sources, request_users[start : start + chunk], n_items, n_candidates,
+                              per_source) for start in range(0, len(request_users), chunk)]
+    row_request = np.concatenate([rows + start for (rows, _), start in zip(parts, range(0, len(request_users), chunk))])
+    retrieval = pd.concat([block for _, block in parts], ignore_index=True)
+    frame = pd.DataFrame({"user_id": request_users[row_request], "item_id": retrieval.pop("item_id").to_numpy(),
+                          "request_time": request_times[row_request]})
+    frame = pd.concat([frame, retrieval], axis=1)
+    frame["retrieval__source"] = pd.Categorical(frame["retrieval__source"], categories=sources)
 
     # 3) Point-in-time features of the item, the user, the pair and the moment.
     times = frame["request_time"].to_numpy()
@@ -426,6 +420,26 @@ def _labels(future: pd.DataFrame, frame: pd.DataFrame, after_request: bool) -> n
 # ---------------------------------------------------------------------------------------------
 
 
+def _retrieval_block(retrievers, sources, users, n_items, n_candidates, per_source):
+    """Pool rows of one chunk of requests: (request row within the chunk, retrieval features)."""
+    scored = {}
+    for name, model in retrievers.items():
+        scores = _unseen_scores(model, users, n_items)
+        scored[name] = scores, top_k(scores, min(RANK_CAP, n_items), source=name)[0]
+    pool, source = merge_candidates({name: scored[name][1][:, :per_source] for name in sources}, n_candidates)
+    rows, slot = np.nonzero(pool >= 0)  # row-major: grouped by request, in pool order
+    item_ids = pool[rows, slot]
+    block = {"item_id": item_ids, "retrieval__source": source[rows, slot]}
+    in_lists = np.zeros(len(rows), dtype=np.int64)
+    for name, (scores, top) in scored.items():
+        block[f"retrieval__{name}_score"] = scores[rows, item_ids]
+        rank = _ranks_in_top(top, rows, item_ids)
+        block[f"retrieval__{name}_rank"] = rank
+        in_lists += (rank < per_source).astype(np.int64)
+    block["retrieval__n_sources"] = in_lists
+    return rows, pd.DataFrame(block)
+
+
 def _unseen_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
     """The model's scores of every item for ``users``, ``-inf`` for items each user has seen.
 
@@ -440,18 +454,23 @@ def _unseen_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
     return scores
 
 
-def _ranks_from_top(top: np.ndarray, n_items: int) -> np.ndarray:
-    """0-based rank of every item from each row's ordered top list (`models.base.top_k`).
+def _ranks_in_top(top: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """0-based rank of each (row, item) query in that row's ordered top list (`models.base.top_k`).
 
     Items outside the list rank ``top.shape[1]``: far down a list, the exact position says
     nothing a ranker could use, and sorting whole rows of a large catalogue would cost more than
     every other feature together. ``-1`` entries (seen items) are skipped.
     """
     n_rows, cap = top.shape
-    ranks = np.full((n_rows, n_items), cap, dtype=np.int64)
-    rows, positions = np.nonzero(top >= 0)
-    ranks[rows, top[rows, positions]] = positions
-    return ranks
+    stride = int(max(top.max(initial=0), items.max(initial=0))) + 1
+    listed_rows, positions = np.nonzero(top >= 0)
+    keys = listed_rows.astype(np.int64) * stride + top[listed_rows, positions]
+    order = np.argsort(keys, kind="stable")
+    keys, positions = keys[order], positions[order]
+    queries = rows.astype(np.int64) * stride + items
+    at = np.minimum(np.searchsorted(keys, queries), max(len(keys) - 1, 0))
+    found = (keys[at] == queries) if len(keys) else np.zeros(len(queries), dtype=bool)
+    return np.where(found, positions[at] if len(keys) else 0, cap).astype(np.int64)
 
 
 def _days(delta) -> np.ndarray:
