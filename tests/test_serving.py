@@ -13,6 +13,7 @@ from recsys_tutorial.models import ALS
 from recsys_tutorial.ranking.online import FeatureAssembler, feature_snapshot
 from recsys_tutorial.rerank import category_cap
 from recsys_tutorial.serving import cli
+from recsys_tutorial.serving import process as serving_process
 from recsys_tutorial.serving.app import create_app
 from recsys_tutorial.serving.build import build_bundle
 from recsys_tutorial.serving.bundle import FILES, BundleError, load_bundle, verify_bundle, write_bundle
@@ -321,3 +322,17 @@ def test_the_command_line_checks_its_arguments(capsys):
     assert "invalid choice" in capsys.readouterr().err
     assert cli.main(["serve", "somewhere", "--fault", "ranking=sometimes"]) == 2
     assert "STAGE=error or STAGE=slow" in capsys.readouterr().err
+
+
+def test_a_background_service_answers_and_leaves_no_process_behind(bundle_dir):
+    import os
+
+    with serving_process.BackgroundService(bundle_dir) as service:
+        status, body = service.post("/recommend", {"user_id": 4, "k": 3})
+        assert status == 200 and len(body["items"]) == 3
+        assert service.post("/recommend", b'{"user_id": "4"}')[0] == 422
+        pid = service.process.pid
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    with pytest.raises(RuntimeError, match="not a directory"):
+        serving_process.BackgroundService(bundle_dir.parent / "absent", startup_timeout=60).start()

@@ -5,8 +5,8 @@ The recipe (`build_bundle`):
 1. the interactions (the synthetic world at the requested size, or MovieLens-100K);
 2. a `ranking.TwoStageRecommender` with ALS as its one retriever: labels carved from each user's
    latest events, LambdaMART trained on the ranking frame, ALS refitted on everything;
-3. the item vectors in a FAISS index: exact (``IndexFlatIP``) for small catalogues, HNSW graph
-   search for large ones;
+3. the item vectors in a FAISS index: exact (``IndexFlatIP``) up to 200,000 items, HNSW graph
+   search beyond;
 4. the feature snapshot as of the bundle's moment (one second after the last event), written to
    a SQLite feature store;
 5. the users' seen items, the categories and a popularity fallback; all of it written atomically
@@ -33,7 +33,12 @@ __all__ = ["build_bundle", "load_dataset", "EXACT_INDEX_MAX_ITEMS"]
 log = logging.getLogger(__name__)
 
 #: Catalogues up to this size get an exact index; larger ones HNSW (M = 32, efSearch = 128).
-EXACT_INDEX_MAX_ITEMS = 20_000
+#: Measured on the 100,000-item world (32 factors, one thread): exact search took 0.45 ms per
+#: query, and HNSW over the ALS vectors' inner products found only 81 % of the exact top 100 at
+#: efSearch 128 (0.3 ms), since those vectors' norms vary widely. Below a few hundred thousand
+#: items, exactness is worth its fraction of a millisecond: the ranker's retrieval ranks then
+#: mean online what they meant in training.
+EXACT_INDEX_MAX_ITEMS = 200_000
 #: Popular items kept for the fallback of unknown users.
 N_POPULAR = 1_000
 

@@ -1,0 +1,197 @@
+"""Load test of the recommendation service: a fixed number of requests at a fixed concurrency.
+
+    .venv/bin/python benchmarks/bench_serving.py [--n-items 100000] [--requests 4000] [--connections 8]
+
+1. Builds a bundle of the synthetic world with ``--n-items`` items (once; kept in
+   ``_build/bench/``, rebuilt with ``--rebuild``), and times its exact index against an HNSW
+   graph over the same vectors, with the share of the exact top 100 the graph finds.
+2. Starts ``recsys-tutorial serve`` (one worker) and waits for ``/health``.
+3. Sends malformed requests, which must get a 4xx.
+4. Runs ``wrk`` (Debian's package: an HTTP load generator in C, so that the client is not the
+   bottleneck) with ``--connections`` connections: each ``POST /recommend`` asks for the top 10
+   of a user drawn in a fixed sequence; every wrk thread stops after its share of ``--requests``
+   responses.
+5. Reads the service's impression log for the time of each stage, per request.
+6. Kills the service (SIGKILL), starts it again from the same bundle, and checks that 200 users
+   get identical recommendations.
+
+It prints what it measured and whether the targets were met: p99 ≤ 25 ms and ≥ 400 requests/s
+with 0 errors. Timings are this machine's; nothing here is asserted in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WRK_SCRIPT = """
+-- Each thread posts users from its own fixed sequence and stops after its share of responses.
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads * 104729)
+  threads = threads + 1
+end
+function init(args)
+  limit, stride = tonumber(args[1]), tonumber(args[2])
+  sent, answered = 0, 0
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+function request()
+  sent = sent + 1
+  local user = (sent * 7919 + offset) % stride
+  return wrk.format(nil, "/recommend", nil, '{"user_id": ' .. user .. ', "k": 10}')
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if answered >= limit then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  io.write(string.format("JSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"errors\\": %d, \\"non2xx\\": %d, " ..
+    "\\"p50_us\\": %d, \\"p95_us\\": %d, \\"p99_us\\": %d, \\"max_us\\": %d}\\n",
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n-items", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=4_000)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (each stops after requests/threads)")
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench_serving: needs wrk (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)")
+
+    bundle = ROOT / "_build" / "bench" / f"bundle-{args.n_items}"
+    if args.rebuild or not (bundle / "manifest.json").is_file():
+        from recsys_tutorial.serving.build import build_bundle
+
+        started = time.perf_counter()
+        build_bundle(bundle, dataset="synthetic", n_items=args.n_items)
+        print(f"bundle of {args.n_items:,} items built in {time.perf_counter() - started:.0f} s")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    _exact_against_hnsw(bundle)
+    n_users = manifest["n_users"]
+    size_mb = sum(p.stat().st_size for p in bundle.iterdir()) / 1e6
+    print(f"bundle: {manifest['dataset']}, {n_users:,} users, index {manifest['index']}, {size_mb:.0f} MB")
+
+    from recsys_tutorial.serving.process import BackgroundService
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    log = workdir / "impressions.jsonl"
+    server = BackgroundService(bundle, impressions=log).start()
+    try:
+        _check_malformed(server)
+        server.post("/recommend", {"user_id": 0, "k": 10})  # warm-up of the first request's imports
+        log.write_text("")
+        script = workdir / "fixed.lua"
+        script.write_text(WRK_SCRIPT)
+        per_thread = -(-args.requests // args.threads)
+        run = subprocess.run(
+            ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{max(10, args.requests // 250)}s", "--timeout", "5s",
+             "-s", str(script), server.url, "--", str(per_thread), str(n_users)],
+            capture_output=True, text=True, check=True)
+        result = json.loads(next(line[5:] for line in run.stdout.splitlines() if line.startswith("JSON ")))
+        stages = _stage_percentiles(log)
+        served = _served_per_second(log)
+        before_kill = _recommendations(server, n_users)
+        server.kill()
+        server = BackgroundService(bundle, port=server.port).start()
+        identical = _recommendations(server, n_users) == before_kill
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    # wrk's own clock runs for its whole -d window even after every thread has stopped, so the
+    # rate comes from the service's log: requests over the span from the first to the last.
+    seconds, throughput = served
+    p99_ms = result["p99_us"] / 1000
+    errors = result["errors"] + result["non2xx"]
+    print(f"\nwrk: {result['requests']:,} requests, {args.connections} connections, {args.threads} threads, "
+          f"served in {seconds:.2f} s")
+    print(f"  throughput {throughput:,.0f} requests/s; latency p50 {result['p50_us'] / 1000:.2f} ms, "
+          f"p95 {result['p95_us'] / 1000:.2f} ms, p99 {p99_ms:.2f} ms, max {result['max_us'] / 1000:.2f} ms; "
+          f"errors {errors}")
+    print("\nper stage, inside the service (ms), from the impression log:")
+    print(f"  {'stage':<10} {'p50':>7} {'p95':>7} {'p99':>7}")
+    for stage, (p50, p95, p99) in stages.items():
+        print(f"  {stage:<10} {p50:7.3f} {p95:7.3f} {p99:7.3f}")
+    print(f"\nrestart: the same 200 users got {'identical' if identical else 'DIFFERENT'} recommendations "
+          "after a SIGKILL and a restart")
+    checks = {
+        f"p99 ≤ 25 ms ({p99_ms:.2f})": p99_ms <= 25,
+        f"≥ 400 requests/s ({throughput:,.0f})": throughput >= 400,
+        f"≥ 2,000 requests ({result['requests']:,})": result["requests"] >= 2_000,
+        f"0 errors ({errors})": errors == 0,
+        "identical after restart": identical,
+    }
+    print("\n" + "\n".join(f"  {'PASS' if ok else 'FAIL'}  {name}" for name, ok in checks.items()))
+
+
+def _exact_against_hnsw(bundle: Path) -> None:
+    """Why the bundle's index is exact at this size: exact search's cost, and what HNSW would miss."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    items = np.load(bundle / "item_vectors.npy").astype(np.float32)
+    users = np.load(bundle / "user_vectors.npy").astype(np.float32)[:: max(1, len(items) // 500)][:200]
+    exact = faiss.IndexFlatIP(items.shape[1])
+    exact.add(items)
+    graph = faiss.IndexHNSWFlat(items.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction, graph.hnsw.efSearch = 80, 128
+    graph.add(items)
+    timed = {}
+    for name, index in (("exact", exact), ("HNSW", graph)):
+        started = time.perf_counter()
+        found = [index.search(user[None], 100)[1][0] for user in users]
+        timed[name] = ((time.perf_counter() - started) / len(users) * 1000, found)
+    recall = np.mean([len(set(a) & set(b)) / 100 for a, b in zip(timed["exact"][1], timed["HNSW"][1])])
+    print(f"index: exact search {timed['exact'][0]:.2f} ms per query; HNSW (M 32, efSearch 128) "
+          f"{timed['HNSW'][0]:.2f} ms, finding {recall:.0%} of the exact top 100")
+
+
+def _check_malformed(server) -> None:
+    for body in (b"{not json", b'{"user_id": "7"}', b'{"user_id": 7, "k": 0}', b'{"user_id": -3}',
+                 b'{"user_id": 7, "extra": 1}', b'{"user_id": 1e400}'):
+        status, _ = server.post("/recommend", body)
+        if not 400 <= status < 500:
+            sys.exit(f"bench_serving: {body!r} got HTTP {status}, expected a 4xx")
+    print("malformed requests: all 6 got a 4xx")
+
+
+def _recommendations(server, n_users: int) -> list:
+    users = np.linspace(0, n_users - 1, 200).astype(int)
+    return [server.post("/recommend", {"user_id": int(u), "k": 10})[1]["items"] for u in users]
+
+
+def _stage_percentiles(log: Path) -> dict:
+    rows = [json.loads(line)["timings_ms"] for line in log.read_text().splitlines()]
+    stages = ["retrieval", "features", "ranking", "rules", "total"]
+    return {s: tuple(np.percentile([r[s] for r in rows if s in r], [50, 95, 99])) for s in stages}
+
+
+def _served_per_second(log: Path) -> tuple[float, float]:
+    """(seconds from the first to the last logged request, requests per second over them)."""
+    stamps = np.array([json.loads(line)["logged_at"] for line in log.read_text().splitlines()])
+    span = stamps.max() - stamps.min()
+    return span, (len(stamps) - 1) / span
+
+
+if __name__ == "__main__":
+    main()
