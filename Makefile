@@ -1,11 +1,11 @@
 # The two commands of the README. Each creates or updates the virtual environment itself.
 #   make book   execute every chapter and write the HTML book to _build/html
-#   make test   unit tests, every notebook under strict nbval (twice: with this CPU's SIMD kernels,
-#               then, with its worked solutions pasted in, with those of an older CPU), and the
-#               book build (warnings = errors)
+#   make test   unit tests, every notebook under strict nbval (twice: with its worked solutions
+#               pasted in, with this CPU's SIMD kernels; then as committed, with those of an older
+#               CPU), and the book build (warnings = errors)
 # For authors:
 #   make execute [NB=book/04_embedding_models.ipynb]   re-execute notebooks in place, then tidy them
-#   make test-other-cpu   only the notebooks with their solutions, strict nbval, the older CPU's kernels
+#   make test-other-cpu   only the committed notebooks, strict nbval, with the older CPU's kernels
 #   make lock   regenerate constraints.txt, the pinned versions of every package that is tested
 
 PYTHON ?= python3
@@ -34,19 +34,20 @@ $(INSTALLED): pyproject.toml constraints.txt
 book: $(INSTALLED)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
+# The first pass runs every chapter with its worked solutions pasted in and each check asserted
+# (tests/test_exercise_solutions.py): one execution checks the solutions and, for every other
+# cell, the committed output. The exercises' heavier work runs on this CPU's faster kernels.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest --doctest-modules $(NBVAL) recsys_tutorial tests book
+	rm -rf _build/solved
+	$(BIN)/python tests/test_exercise_solutions.py _build/solved
+	$(BIN)/python -m pytest --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
 	$(MAKE) --no-print-directory test-other-cpu
 	mkdir -p _build
 	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/config-committed-outputs.yml', 'w'))"
 	$(BIN)/jupyter-book build . --config _build/config-committed-outputs.yml --warningiserror --nitpick --keep-going
 
-# Every chapter with its worked solutions pasted in and each check asserted: one run checks the
-# solutions and, for every other cell, the committed output under another CPU's kernels.
 test-other-cpu: $(INSTALLED)
-	rm -rf _build/solved
-	$(BIN)/python tests/test_exercise_solutions.py _build/solved
-	$(OTHER_CPU) $(BIN)/python -m pytest -q $(NBVAL) _build/solved
+	$(OTHER_CPU) $(BIN)/python -m pytest -q $(NBVAL) book
 
 NB ?= book/*.ipynb
 execute: $(INSTALLED)

@@ -5,9 +5,9 @@ check ``chNN.check_N(answer_N)``, and a markdown ``<details>`` block holding the
 fenced ``python`` block. The committed notebooks run with the answers blank, so nbval sees only
 "No answer yet". `solved` pastes every solution into its answer cell and turns each check into an
 assertion; ``make test`` writes every chapter so solved (``python tests/test_exercise_solutions.py
-OUT_DIR``) and runs the copies under strict nbval with the older CPU's kernels. That one pass
-checks both that the worked solutions pass and that every other cell reproduces its committed
-output on another CPU.
+OUT_DIR``) and runs the copies under strict nbval. That one pass checks both that the worked
+solutions pass and that every other cell reproduces its committed output; the committed
+notebooks then run once more with the older CPU's kernels.
 """
 
 from __future__ import annotations
