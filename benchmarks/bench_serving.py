@@ -89,7 +89,8 @@ def main() -> None:
     _exact_against_hnsw(bundle)
     n_users = manifest["n_users"]
     size_mb = sum(p.stat().st_size for p in bundle.iterdir()) / 1e6
-    print(f"bundle: {manifest['dataset']}, {n_users:,} users, index {manifest['index']}, {size_mb:.0f} MB")
+    print(f"bundle: {manifest['dataset']}, {n_users:,} users, {size_mb:.0f} MB; index {manifest['index']} over the "
+          f"{manifest['n_indexed_items']:,} items with interactions")
 
     from recsys_tutorial.serving.process import BackgroundService
 
@@ -149,8 +150,11 @@ def _exact_against_hnsw(bundle: Path) -> None:
     import faiss
 
     faiss.omp_set_num_threads(1)
-    items = np.load(bundle / "item_vectors.npy").astype(np.float32)
-    users = np.load(bundle / "user_vectors.npy").astype(np.float32)[:: max(1, len(items) // 500)][:200]
+    stored = faiss.downcast_index(faiss.read_index(str(bundle / "item_index.faiss")))
+    indexed = faiss.vector_to_array(stored.id_map)
+    items = np.load(bundle / "item_vectors.npy")[indexed].astype(np.float32)
+    users = np.load(bundle / "user_vectors.npy").astype(np.float32)
+    users = users[:: max(1, len(users) // 200)][:200]
     exact = faiss.IndexFlatIP(items.shape[1])
     exact.add(items)
     graph = faiss.IndexHNSWFlat(items.shape[1], 32, faiss.METRIC_INNER_PRODUCT)

@@ -44,6 +44,9 @@ def test_store_reads_the_latest_row_at_or_before_the_time(tmp_path):
     np.testing.assert_array_equal(store.read("user", [1, 0], day + pd.Timedelta(hours=23)), [[2.0, 0.2], [1.0, 0.1]])
     latest = store.read("user", [1, 1, 0], day + pd.Timedelta(days=3))
     np.testing.assert_array_equal(latest, [[10.0, np.pi], [10.0, np.pi], [1.0, 0.1]])  # bit for bit
+    for moment in (day - pd.Timedelta(seconds=1), day, day + pd.Timedelta(hours=23), day + pd.Timedelta(days=3)):
+        one_by_one = np.vstack([store.read("user", [entity], moment) for entity in (0, 1, 5)])
+        np.testing.assert_array_equal(one_by_one, store.read("user", [0, 1, 5], moment))  # its own query
     assert store.snapshots("user") == [day, day + pd.Timedelta(days=1)]
     assert store.columns("user") == ["a", "b"]
     store.close()
@@ -139,6 +142,7 @@ def test_a_bundle_records_its_files_and_versions(bundle_dir, world):
     manifest = verify_bundle(bundle_dir)
     assert set(manifest["files"]) == set(FILES)
     assert manifest["n_items"] == world.n_items and manifest["index"] == "IndexFlatIP"
+    assert manifest["n_indexed_items"] == world.interactions["item_id"].nunique()  # no vector without history
     assert manifest["versions"]["lightgbm"] and manifest["versions"]["faiss-cpu"]
     assert pd.Timestamp(manifest["as_of"]) == world.interactions["timestamp"].max() + pd.Timedelta(seconds=1)
     assert not list(bundle_dir.parent.glob(".*partial*"))

@@ -33,7 +33,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 #: The files of a bundle and what each holds.
 FILES = {
-    "item_index.faiss": "FAISS index over the item vectors (inner product)",
+    "item_index.faiss": "FAISS index over item vectors (interacted items)",
     "item_vectors.npy": "item vectors, float64 (exact rescoring of the index's candidates)",
     "user_vectors.npy": "user vectors, float64",
     "ranker.txt": "the LightGBM ranker",

@@ -109,6 +109,11 @@ class SQLiteFeatureStore(FeatureStore):
         out = np.full((len(ids), len(columns)), np.nan)
         if not len(ids):
             return out
+        if len(ids) == 1:  # the request path's case: one index seek, newest first
+            found = self._db.execute(self._query(table, 0, len(columns)), (int(ids[0]), _nanoseconds(at))).fetchone()
+            if found is not None:
+                out[0] = found
+            return out
         distinct = np.unique(ids)
         found = self._db.execute(self._query(table, len(distinct), len(columns)),
                                  (*distinct.tolist(), _nanoseconds(at))).fetchall()
@@ -147,8 +152,13 @@ class SQLiteFeatureStore(FeatureStore):
 
     def _query(self, table: str, n_ids: int, n_columns: int) -> str:
         # The latest row at or before the time, per id: one index seek each (entity_id, valid_from).
+        # n_ids = 0 stands for the query of a single id, which needs no grouping.
         key = (table, n_ids)
-        if key not in self._queries:
+        if key not in self._queries and n_ids == 0:
+            values = ", ".join(f"c{j}" for j in range(n_columns))
+            self._queries[key] = (f'SELECT {values} FROM "{table}" WHERE entity_id = ? AND valid_from <= ? '
+                                  "ORDER BY valid_from DESC LIMIT 1")
+        elif key not in self._queries:
             values = ", ".join(f"t.c{j}" for j in range(n_columns))
             self._queries[key] = (
                 f'SELECT t.entity_id, {values} FROM "{table}" t '
@@ -160,6 +170,8 @@ class SQLiteFeatureStore(FeatureStore):
 
 
 def _nanoseconds(moment) -> int:
+    if type(moment) is pd.Timestamp and moment.tzinfo is None:
+        return moment.value  # the request path's case, on every request: no conversion
     stamp = pd.Timestamp(moment)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
