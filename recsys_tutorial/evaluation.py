@@ -48,6 +48,7 @@ from .data import interaction_matrix
 
 __all__ = [
     "relevance_matrix",
+    "held_out_users",
     "hits",
     "precision_at_k",
     "recall_at_k",
@@ -710,16 +711,31 @@ def leaderboard(models: dict, train: pd.DataFrame, test: pd.DataFrame, k: int = 
 # ---------------------------------------------------------------------------------------------
 
 
+def held_out_users(test: pd.DataFrame, n_users: int, n_items: int, seen_in: pd.DataFrame | None = None,
+                   grade: str | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The users an offline test can score, and their rows of `relevance_matrix`.
+
+    A user counts when at least one test item is relevant (new to them, with ``seen_in``); the
+    rows come in the users' order, ready for the metrics of this module.
+
+    >>> test = pd.DataFrame({"user_id": [0, 0, 2], "item_id": [1, 2, 0]})
+    >>> users, relevant = held_out_users(test, n_users=3, n_items=3, seen_in=test.iloc[[2]])
+    >>> users.tolist(), relevant.toarray().tolist()
+    ([0], [[0.0, 1.0, 1.0]])
+    """
+    relevant = relevance_matrix(test, n_users, n_items, grade=grade, seen_in=seen_in)
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    return users, relevant[users]
+
+
 def _test_users(model, train, test, exclude_seen, grade, caller) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]:
     """The evaluated users (those with a relevant item), their relevance rows, and the training matrix."""
     n_users = int(max(train["user_id"].max(), test["user_id"].max())) + 1
     n_items = int(max(train["item_id"].max(), test["item_id"].max(), getattr(model, "n_items_", 0) - 1)) + 1
-    relevant = relevance_matrix(test, n_users, n_items, grade=grade, seen_in=train if exclude_seen else None)
-    seen = interaction_matrix(train, shape=(n_users, n_items))
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    users, relevant = held_out_users(test, n_users, n_items, seen_in=train if exclude_seen else None, grade=grade)
     if len(users) == 0:
         raise ValueError(f"{caller}: no test user has a relevant item (after removing items seen in training)")
-    return users, relevant[users], seen
+    return users, relevant, interaction_matrix(train, shape=(n_users, n_items))
 
 
 def _check_recommended(recommended, relevant) -> np.ndarray:

@@ -37,7 +37,7 @@ import scipy.spatial.distance
 import scipy.stats
 
 from .data import interaction_matrix
-from .evaluation import ndcg_at_k, relevance_matrix
+from .evaluation import held_out_users, ndcg_at_k
 
 __all__ = [
     "PSI_MONITOR",
@@ -325,8 +325,7 @@ def ndcg_on_new_items(score, history: pd.DataFrame, period: pd.DataFrame, n_item
     if len(history) and history["item_id"].max() >= n_items or len(period) and period["item_id"].max() >= n_items:
         raise ValueError(f"ndcg_on_new_items: item ids must be below n_items ({n_items})")
     n_users = int(max(history["user_id"].max() if len(history) else -1, period["user_id"].max() if len(period) else -1)) + 1
-    relevant = relevance_matrix(period, n_users, n_items, seen_in=history)
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    users, relevant = held_out_users(period, n_users, n_items, seen_in=history)
     if len(users) == 0:
         raise ValueError("ndcg_on_new_items: no user engaged with a new item in the period")
     scores = np.asarray(score(users), dtype=np.float64)
@@ -339,7 +338,7 @@ def ndcg_on_new_items(score, history: pd.DataFrame, period: pd.DataFrame, n_item
     seen = interaction_matrix(history, shape=(n_users, n_items))[users]
     scores[seen.nonzero()] = -np.inf
     recommended = _top_k(scores, k)
-    return pd.Series(ndcg_at_k(recommended, relevant[users]), index=pd.Index(users, name="user_id"), name="ndcg")
+    return pd.Series(ndcg_at_k(recommended, relevant), index=pd.Index(users, name="user_id"), name="ndcg")
 
 
 def replay_retraining(

@@ -354,3 +354,17 @@ def test_sampled_comparison_needs_models_of_one_catalogue():
     small = Popularity().fit(train[train["item_id"] < train["item_id"].max()])
     with pytest.raises(ValueError, match="same catalogue"):
         ev.sampled_comparison({"all": Popularity().fit(train), "fewer": small}, train, test)
+
+
+def test_held_out_users_are_the_users_evaluate_scores():
+    from recsys_tutorial import split
+    from recsys_tutorial.data import make_synthetic
+
+    world = make_synthetic(n_users=300, n_items=200, n_interactions=5_000, random_state=3)
+    train, test = split.per_user_temporal_split(world.interactions, test_fraction=0.2)
+    users, relevant = ev.held_out_users(test, world.n_users, world.n_items, seen_in=train)
+    scored = ev.evaluate(Popularity().fit(train), train, test, per_user=True)
+    np.testing.assert_array_equal(users, scored.index.to_numpy())
+    full = ev.relevance_matrix(test, world.n_users, world.n_items, seen_in=train)
+    assert (relevant != full[users]).nnz == 0 and (np.diff(relevant.indptr) > 0).all()
+    assert len(users) == full.getnnz(axis=1).astype(bool).sum() < world.n_users  # some users have no new item

@@ -6,17 +6,13 @@ The expected answers are recomputed here from the package's public API, not the 
 import numpy as np
 import pytest
 
-from recsys_tutorial import evaluation, ranking, rerank, split
-from recsys_tutorial.data import load_movielens_100k
+from recsys_tutorial import evaluation, ranking, rerank
 from recsys_tutorial.exercises import ch08
 
 
 @pytest.fixture(scope="module")
-def chapter():
-    movielens = load_movielens_100k()
-    train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
-    relevant = evaluation.relevance_matrix(test, movielens.n_users, movielens.n_items, seen_in=train)
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+def chapter(movielens_temporal):
+    movielens, train, users, relevant = movielens_temporal
     model = ranking.TwoStageRecommender(random_state=0).fit(train, items=movielens.items)
     frame = model.candidate_frame(users)
     pool, scores = ranking.ranked_lists(frame, users, scores=frame["score"], with_scores=True)
@@ -29,7 +25,7 @@ def chapter():
         return rerank_all(lambda user, items, s: rerank.calibrate(items, s, genres, profiles[user], lam=0.6, k=10,
                                                                   n_pinned=4))
 
-    return movielens, train, relevant[users], pool, genres, rerank_all, calibrated_to
+    return movielens, train, relevant, pool, genres, rerank_all, calibrated_to
 
 
 def test_blank_answers_reveal_nothing():

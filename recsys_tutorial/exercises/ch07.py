@@ -25,9 +25,7 @@ def _chapter():
 
     movielens = load_movielens_100k()
     train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
-    relevant = evaluation.relevance_matrix(test, movielens.n_users, movielens.n_items, seen_in=train)
-    test_users = np.flatnonzero(np.diff(relevant.indptr) > 0)
-    relevant = relevant[test_users]
+    test_users, relevant = evaluation.held_out_users(test, movielens.n_users, movielens.n_items, seen_in=train)
     earlier, later = split.per_user_temporal_split(train, test_fraction=0.2)
     retrievers = {name: model.fit(earlier) for name, model in ranking.default_retrievers(random_state=0).items()}
     requests = ranking.default_request_times(earlier, np.unique(later["user_id"]))

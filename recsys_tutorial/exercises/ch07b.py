@@ -15,16 +15,13 @@ SOURCES = ["SASRec", "EASE"]
 @lru_cache(maxsize=1)
 def _split():
     """The world, its training split, the test users (with an item new to them) and their relevance."""
-    import numpy as np
-
     from .. import evaluation, split
     from ..data import make_synthetic
 
     world = make_synthetic(random_state=0)
     train, test = split.per_user_temporal_split(world.interactions, test_fraction=0.2)
-    relevant = evaluation.relevance_matrix(test, world.n_users, world.n_items, seen_in=train)
-    test_users = np.flatnonzero(np.diff(relevant.indptr) > 0)
-    return world, train, test_users, relevant[test_users]
+    test_users, relevant = evaluation.held_out_users(test, world.n_users, world.n_items, seen_in=train)
+    return world, train, test_users, relevant
 
 
 @lru_cache(maxsize=1)

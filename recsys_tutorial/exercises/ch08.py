@@ -14,21 +14,18 @@ LAM, N_PINNED = 0.6, 4
 @lru_cache(maxsize=1)
 def _chapter():
     """The chapter's split, test users, relevance, pool with scores, genres and profiles."""
-    import numpy as np
-
     from .. import evaluation, ranking, rerank, split
     from ..data import load_movielens_100k
 
     movielens = load_movielens_100k()
     train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
-    relevant = evaluation.relevance_matrix(test, movielens.n_users, movielens.n_items, seen_in=train)
-    test_users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    test_users, relevant = evaluation.held_out_users(test, movielens.n_users, movielens.n_items, seen_in=train)
     two_stage = ranking.TwoStageRecommender(random_state=0).fit(train, items=movielens.items)
     frame = two_stage.candidate_frame(test_users)
     pool, pool_scores = ranking.ranked_lists(frame, test_users, scores=frame["score"], with_scores=True)
     item_genres, _ = rerank.genre_matrix(movielens.items)
     history_genres = rerank.genre_profiles(train, item_genres, movielens.n_users)
-    return movielens, train, test_users, relevant[test_users], pool, pool_scores, item_genres, history_genres
+    return movielens, train, test_users, relevant, pool, pool_scores, item_genres, history_genres
 
 
 def _rerank(rule):
