@@ -273,3 +273,51 @@ def test_simulated_clicks_have_the_planned_ctr_and_are_reproducible():
     assert frame.columns.tolist() == ["arm", "impressions", "clicks"] and frame["arm"].tolist() == list("AAABBB")
     with pytest.raises(ValueError, match="several experiments"):
         ex.simulate_user_clicks(3, n_experiments=2).to_frame()
+
+
+# --- replay_ab_test -------------------------------------------------------------------------
+
+
+def test_replay_of_one_assignment_is_welch_on_the_two_halves():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=101), rng.normal(0.3, 1.5, size=101)
+    run = ex.replay_ab_test(a, b, n_assignments=1, random_state=7).iloc[0]
+    in_b = np.zeros(101, dtype=bool)
+    in_b[np.random.default_rng(7).permutation(101)[:50]] = True
+    reference = scipy.stats.ttest_ind(b[in_b], a[~in_b], equal_var=False)
+    assert run["p_value"] == pytest.approx(reference.pvalue, rel=1e-10)
+    assert run["difference"] == pytest.approx(b[in_b].mean() - a[~in_b].mean(), rel=1e-12)
+
+
+def test_replay_rejects_at_about_alpha_without_an_effect_and_always_with_a_large_one():
+    rng = np.random.default_rng(0)
+    outcome = rng.poisson(2.0, size=800).astype(float)
+    null = ex.replay_ab_test(outcome, outcome, n_assignments=1000)
+    # 1,000 draws: the binomial sd of the share at α = 0.05 is 0.007, so ±0.02 is about 3 sd.
+    assert abs(null["significant"].mean() - 0.05) < 0.02
+    shifted = ex.replay_ab_test(outcome, outcome + 1.0, n_assignments=200)
+    assert shifted["significant"].all() and shifted["difference"].mean() == pytest.approx(1.0, abs=0.05)
+
+
+def test_replay_with_a_correlated_covariate_is_more_precise_and_unbiased():
+    rng = np.random.default_rng(1)
+    activity = rng.normal(size=1_000)
+    a = activity + rng.normal(size=1_000)  # ρ² = 0.5 between the outcome and its covariate
+    b = a + 0.1
+    plain = ex.replay_ab_test(a, b, n_assignments=400)
+    adjusted = ex.replay_ab_test(a, b, covariate=activity, n_assignments=400)
+    ratio = adjusted["difference"].var() / plain["difference"].var()
+    assert 0.35 < ratio < 0.65  # about 1 − ρ² = 0.5
+    assert adjusted["difference"].mean() == pytest.approx(0.1, abs=0.01)
+    assert adjusted["significant"].mean() > plain["significant"].mean()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"outcome_a": [1.0, 2.0, 3.0, 4.0], "outcome_b": [1.0, 2.0, 3.0]}, "equal length"),
+    ({"outcome_a": [1.0, np.nan, 3.0, 4.0], "outcome_b": [1.0, 2.0, 3.0, 4.0]}, "NaN"),
+    ({"outcome_a": [1.0, 2.0, 3.0, 4.0], "outcome_b": [1.0, 2.0, 3.0, 4.0], "covariate": [1.0]}, "covariate"),
+    ({"outcome_a": [1.0, 2.0, 3.0, 4.0], "outcome_b": [1.0, 2.0, 3.0, 4.0], "n_assignments": 0}, "n_assignments"),
+])
+def test_replay_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ex.replay_ab_test(**kwargs)

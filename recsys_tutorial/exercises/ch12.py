@@ -1,0 +1,112 @@
+"""Checks for chapter 12 (the capstone on MovieLens-100K)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import CheckResult, close, exercise, numeric_verdict, wrong
+
+__all__ = ["check_1", "check_2", "check_3"]
+
+
+@lru_cache(maxsize=1)
+def _temporal():
+    """The chapter's temporal split, its test users and their relevance matrix."""
+    from .. import evaluation, split
+    from ..data import load_movielens_100k
+
+    movielens = load_movielens_100k()
+    train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
+    test_users, relevant = evaluation.held_out_users(test, movielens.n_users, movielens.n_items, seen_in=train)
+    return movielens, train, test_users, relevant
+
+
+@exercise
+def check_1(recall) -> CheckResult:
+    """Exercise 1: mean candidate recall of ALS's 100 unseen items per test user."""
+    from .. import retrieval
+    from ..models import ALS
+
+    _, train, test_users, relevant = _temporal()
+    als = ALS(random_state=0).fit(train)
+    expected = retrieval.candidate_recall(als.recommend(test_users, k=100)[0], relevant).mean()
+    verdict = numeric_verdict(recall, expected, "ALS's candidate recall at 100",
+                              explain="Set it beside EASE's and the merged pool's: a source earns its place in "
+                                      "the pool by what it finds that the others miss, not by its recall alone.")
+    if verdict is not None:
+        return verdict
+    with_seen = retrieval.candidate_recall(als.recommend(test_users, k=100, exclude_seen=False)[0], relevant).mean()
+    if close(recall, with_seen):
+        return wrong("your lists keep films the user has already rated, which can never be relevant: "
+                     "recommend(..., exclude_seen=True).")
+    return wrong("fit ALS(random_state=0) on the temporal training split, take recommend(test_users, k=100), and "
+                 "average retrieval.candidate_recall(lists, relevant) over the test users.")
+
+
+@lru_cache(maxsize=1)
+def _occupations():
+    movielens = _temporal()[0]
+    events = movielens.interactions.merge(movielens.users[["user_id", "occupation"]], on="user_id")
+    month = events["timestamp"].dt.to_period("M").astype(str)
+    return events, month
+
+
+@exercise
+def check_2(value) -> CheckResult:
+    """Exercise 2: PSI of the raters' occupation, Sep–Oct 1997 against April 1998, per rating."""
+    from .. import monitoring
+
+    events, month = _occupations()
+    baseline, april = events.loc[month <= "1997-10", "occupation"], events.loc[month == "1998-04", "occupation"]
+    expected = monitoring.psi(baseline, april)
+    verdict = numeric_verdict(value, expected, "the PSI of occupation",
+                              explain="Who rates shifts from month to month as users arrive and leave; a "
+                                      "ranker with occupation as a feature would see it.")
+    if verdict is not None:
+        return verdict
+    users_only = monitoring.psi(events.loc[month <= "1997-10"].drop_duplicates("user_id")["occupation"],
+                                events.loc[month == "1998-04"].drop_duplicates("user_id")["occupation"])
+    if close(value, users_only):
+        return wrong("that counts each user once per period; the monitored quantity is the rating events, so "
+                     "a busy user weighs more. Compare the occupation of every rating.")
+    return wrong("join the users' occupation onto the interactions, take the ratings of September and "
+                 "October 1997 as the baseline and those of April 1998 as the current sample, and call "
+                 "monitoring.psi(baseline, current).")
+
+
+@lru_cache(maxsize=1)
+def _hits():
+    from .. import evaluation, ranking
+
+    movielens, train, test_users, relevant = _temporal()
+    two_stage = ranking.TwoStageRecommender(random_state=0).fit(train, users=movielens.users, items=movielens.items)
+    ease = two_stage.retrievers_["EASE"]
+    return (evaluation.hits(ease.recommend(test_users, k=10)[0], relevant).sum(axis=1),
+            evaluation.hits(two_stage.recommend(test_users, k=10)[0], relevant).sum(axis=1))
+
+
+@exercise
+def check_3(users_per_arm) -> CheckResult:
+    """Exercise 3: users per arm for 80 % power, two-stage against EASE, hits in the top 10."""
+    import numpy as np
+    from statsmodels.stats.power import TTestIndPower
+
+    ease, two_stage = _hits()
+    pooled_sd = np.sqrt((ease.var(ddof=1) + two_stage.var(ddof=1)) / 2)
+    effect = (two_stage.mean() - ease.mean()) / pooled_sd
+    expected = TTestIndPower().solve_power(effect_size=effect, alpha=0.05, power=0.8)
+    verdict = numeric_verdict(users_per_arm, expected, "the users needed per arm",
+                              explain=f"With {len(ease)} users in all, the offline comparison is paired (every "
+                                      "user sees both lists); a live test splits them, and needs this many per arm.")
+    if verdict is not None:
+        return verdict
+    paired_sd = (two_stage - ease).std(ddof=1)
+    paired = TTestIndPower().solve_power(effect_size=(two_stage.mean() - ease.mean()) / paired_sd, alpha=0.05,
+                                         power=0.8)
+    if close(users_per_arm, paired):
+        return wrong("that effect size divides by the sd of the per-user differences, which only a paired "
+                     "design has; an A/B test compares two different groups of users: use the pooled sd "
+                     "√((s²_A + s²_B) / 2).")
+    return wrong("per-user hits = evaluation.hits(lists, relevant).sum(axis=1) for the two-stage model and for "
+                 "EASE alone; Cohen's d = (mean difference) / pooled sd; then "
+                 "TTestIndPower().solve_power(effect_size=d, alpha=0.05, power=0.8).")
