@@ -79,7 +79,7 @@ class SQLiteFeatureStore(FeatureStore):
             self._db.execute("CREATE TABLE IF NOT EXISTS _columns (tbl TEXT, position INTEGER, name TEXT, "
                              "PRIMARY KEY (tbl, position))")
         self._column_cache: dict[str, list[str]] = {}
-        self._queries: dict[tuple[str, int], str] = {}
+        self._queries: dict[tuple[str, int | str], str] = {}
 
     def write(self, table: str, rows: pd.DataFrame, valid_from) -> None:
         _check_table_name(table)
@@ -110,7 +110,7 @@ class SQLiteFeatureStore(FeatureStore):
         if not len(ids):
             return out
         if len(ids) == 1:  # the request path's case: one index seek, newest first
-            found = self._db.execute(self._query(table, 0, len(columns)), (int(ids[0]), _nanoseconds(at))).fetchone()
+            found = self._db.execute(self._latest_row_query(table, len(columns)), (int(ids[0]), _nanoseconds(at))).fetchone()
             if found is not None:
                 out[0] = found
             return out
@@ -150,15 +150,19 @@ class SQLiteFeatureStore(FeatureStore):
             self._column_cache[table] = [n for (n,) in names]
         return self._column_cache[table]
 
-    def _query(self, table: str, n_ids: int, n_columns: int) -> str:
-        # The latest row at or before the time, per id: one index seek each (entity_id, valid_from).
-        # n_ids = 0 stands for the query of a single id, which needs no grouping.
-        key = (table, n_ids)
-        if key not in self._queries and n_ids == 0:
+    def _latest_row_query(self, table: str, n_columns: int) -> str:
+        # One id: its newest row at or before the time, a single seek on (entity_id, valid_from).
+        key = (table, "latest")
+        if key not in self._queries:
             values = ", ".join(f"c{j}" for j in range(n_columns))
             self._queries[key] = (f'SELECT {values} FROM "{table}" WHERE entity_id = ? AND valid_from <= ? '
                                   "ORDER BY valid_from DESC LIMIT 1")
-        elif key not in self._queries:
+        return self._queries[key]
+
+    def _query(self, table: str, n_ids: int, n_columns: int) -> str:
+        # The latest row at or before the time, per id: one index seek each (entity_id, valid_from).
+        key = (table, n_ids)
+        if key not in self._queries:
             values = ", ".join(f"t.c{j}" for j in range(n_columns))
             self._queries[key] = (
                 f'SELECT t.entity_id, {values} FROM "{table}" t '
