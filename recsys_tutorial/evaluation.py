@@ -5,7 +5,7 @@ list), and ``relevant``, a sparse ``(n_users, n_items)`` matrix whose non-zeros 
 count as hits for each user (their values are graded relevance, 1 for binary). Each returns one
 value per user; `evaluate` averages them over users with at least one relevant item.
 
-With hit_j = 1 when the item at rank j (1-based) is relevant, R = |relevant|:
+With hit_j = 1 when the item at rank j (1-based) is relevant, and ``R = |relevant|``:
 
 * precision@k = Σ_j hit_j / k
 * recall@k    = Σ_j hit_j / R
@@ -283,7 +283,7 @@ def genre_coverage(recommended, item_genres) -> np.ndarray:
 def serendipity(recommended, relevant: sp.csr_matrix, expected) -> np.ndarray:
     """Share of each list that is relevant and not in the user's ``expected`` list.
 
-    Ge et al. (2010): serendipity = |relevant ∩ unexpected| / |list|, with the unexpected items
+    Ge et al. (2010): ``serendipity = |relevant ∩ unexpected| / |list|``, with the unexpected items
     those a primitive recommender (usually popularity) would not have shown the same user.
     ``expected`` is that recommender's ``(n_users, m)`` item array, one row per list.
     """

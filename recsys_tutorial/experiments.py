@@ -1,26 +1,26 @@
 """A/B testing with statistical rigour: tests, power, sample-ratio checks, sequential testing,
 multiple testing and CUPED.
 
-The formulas, for conversion rates p̂_a = c_a / n_a and p̂_b = c_b / n_b:
+The formulas, for conversion rates p̂_a = c_a / n_a and p̂_b = c_b / n_b::
 
-* z-test (pooled):  z = (p̂_b − p̂_a) / √(p̂ (1 − p̂)(1/n_a + 1/n_b)),  p̂ = (c_a + c_b)/(n_a + n_b)
-* absolute lift Δ = p̂_b − p̂_a, Wald interval  Δ ± z_(1−α/2) √(p̂_a(1−p̂_a)/n_a + p̂_b(1−p̂_b)/n_b)
-* relative lift r = p̂_b / p̂_a − 1, delta-method interval
-      r ± z_(1−α/2) √( Var(p̂_b)/p̂_a² + p̂_b² Var(p̂_a)/p̂_a⁴ )
-* power: with Cohen's h = 2 asin √p_b − 2 asin √p_a and n_eff = n_a n_b / (n_a + n_b),
-      power = Φ(h √n_eff − z_(1−α/2)) + Φ(−h √n_eff − z_(1−α/2))
-  (statsmodels' ``NormalIndPower`` with ``proportion_effectsize``; the tests check they agree)
-* mSPRT (Johari et al., 2017): with θ̂_n the difference of means after n users per arm, σ² the
-  variance of one user-pair difference and a N(0, τ²) mixture over the effect,
-      Λ_n = √(σ² / (σ² + n τ²)) · exp( n² τ² θ̂_n² / (2 σ² (σ² + n τ²)) ),
-  and the always-valid p-value p_n = min(p_(n−1), 1 / Λ_n) may be checked after every batch.
-* ratio metrics (CTR = clicks / impressions, randomised by user; Deng, Knoblich and Lu, 2018): with
-  per-user numerators x_i and denominators y_i, R = Σx / Σy = x̄ / ȳ and, by the delta method,
-      Var(R) ≈ (s_x² − 2 R s_xy + R² s_y²) / (n ȳ²),
-  where s are the sample (co)variances over the n users: the user, not the impression, is the
-  independent unit.
-* CUPED (Deng et al., 2013):  Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
-  Var(Y') = (1 − ρ²) Var(Y) for ρ the correlation of the metric with its pre-period covariate.
+    * z-test (pooled):  z = (p̂_b − p̂_a) / √(p̂ (1 − p̂)(1/n_a + 1/n_b)),  p̂ = (c_a + c_b)/(n_a + n_b)
+    * absolute lift Δ = p̂_b − p̂_a, Wald interval  Δ ± z_(1−α/2) √(p̂_a(1−p̂_a)/n_a + p̂_b(1−p̂_b)/n_b)
+    * relative lift r = p̂_b / p̂_a − 1, delta-method interval
+          r ± z_(1−α/2) √( Var(p̂_b)/p̂_a² + p̂_b² Var(p̂_a)/p̂_a⁴ )
+    * power: with Cohen's h = 2 asin √p_b − 2 asin √p_a and n_eff = n_a n_b / (n_a + n_b),
+          power = Φ(h √n_eff − z_(1−α/2)) + Φ(−h √n_eff − z_(1−α/2))
+      (statsmodels' ``NormalIndPower`` with ``proportion_effectsize``; the tests check they agree)
+    * mSPRT (Johari et al., 2017): with θ̂_n the difference of means after n users per arm, σ² the
+      variance of one user-pair difference and a N(0, τ²) mixture over the effect,
+          Λ_n = √(σ² / (σ² + n τ²)) · exp( n² τ² θ̂_n² / (2 σ² (σ² + n τ²)) ),
+      and the always-valid p-value p_n = min(p_(n−1), 1 / Λ_n) may be checked after every batch.
+    * ratio metrics (CTR = clicks / impressions, randomised by user; Deng, Knoblich and Lu, 2018): with
+      per-user numerators x_i and denominators y_i, R = Σx / Σy = x̄ / ȳ and, by the delta method,
+          Var(R) ≈ (s_x² − 2 R s_xy + R² s_y²) / (n ȳ²),
+      where s are the sample (co)variances over the n users: the user, not the impression, is the
+      independent unit.
+    * CUPED (Deng et al., 2013):  Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
+      Var(Y') = (1 − ρ²) Var(Y) for ρ the correlation of the metric with its pre-period covariate.
 """
 
 from __future__ import annotations

@@ -55,8 +55,9 @@ __all__ = [
     "drop_decomposition",
 ]
 
-#: PSI thresholds of `drift_report`'s status: "monitor" from 0.1, "retrain" from 0.2.
+#: PSI threshold of `drift_report`'s status "monitor": from 0.1, a shift worth watching.
 PSI_MONITOR = 0.1
+#: PSI threshold of `drift_report`'s status "retrain": from 0.2, a shift worth retraining for.
 PSI_RETRAIN = 0.2
 _EPSILON = 1e-4
 

@@ -63,7 +63,7 @@ class VectorIndex:
 
     @property
     def memory_bytes(self) -> int:
-        """Size of what a search reads, serialised: vectors or codes, plus graph or cell lists.
+        """Size of what a search reads, serialised (vectors or codes, plus graph or cell lists).
 
         An IVF-PQ index searched with ``refine_factor=0`` reads its codes alone, and counts them alone.
         """

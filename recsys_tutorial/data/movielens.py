@@ -6,7 +6,7 @@ Two copies of the same data are read, and both give the same `Dataset`:
 
   - ``u.data``  tab-separated: user id, item id, rating (1–5), unix timestamp;
   - ``u.item``  ``|``-separated, latin-1: movie id | title | release date | video release date |
-    IMDb URL | 19 genre flags (0/1) in the order of :data:`GENRES`;
+    IMDb URL | 19 genre flags (0/1) in the order of ``GENRES``;
   - ``u.user``  ``|``-separated: user id | age | gender | occupation | zip code;
 
 * the RecBole atomic files shipped in the ``recbole`` wheel on PyPI
@@ -94,7 +94,7 @@ def load_movielens_100k(
         * ``users``: ``user_id``, ``raw_user_id``, ``age``, ``gender``, ``occupation``, ``zip_code``;
         * ``items``: ``item_id``, ``raw_item_id``, ``title`` (as GroupLens writes it,
           ``"Toy Story (1995)"``), ``release_date`` (1 January of the title's year, NaT without
-          one), ``genres`` (tuple of genre names, in :data:`GENRES` order) and ``category`` (the
+          one), ``genres`` (tuple of genre names, in ``GENRES`` order) and ``category`` (the
           first genre that is not ``"unknown"``, else ``"unknown"``);
         * ``metadata``: ``format`` (``"grouplens"`` or ``"recbole"``) and ``path`` of the copy read.
 

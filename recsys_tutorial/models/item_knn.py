@@ -43,7 +43,7 @@ class ItemKNN(Recommender):
     Attributes
     ----------
     similarity_ : scipy.sparse.csr_matrix, shape (n_items, n_items)
-        Row i holds the ``n_neighbors`` neighbours of item i; score = X_u · similarity_.
+        Row i holds the ``n_neighbors`` neighbours of item i; score = ``X_u · similarity_``.
 
     Examples
     --------

@@ -7,7 +7,7 @@ A model is calibrated when, among the rows it gives a probability near p, a shar
 Sorting needs only the order of the scores (AUC, NDCG); calibration matters when the score is
 used as a probability: a threshold, an expected value, a blend with another model's scores.
 Cut [0, 1] into K equal-width bins B_1 … B_K; the expected calibration error is the gap between
-the observed rate and the mean prediction of each bin, weighted by the bin's share of the rows:
+the observed rate and the mean prediction of each bin, weighted by the bin's share of the rows::
 
     ECE = Σ_k (|B_k| / N) · |ȳ_k − p̄_k|        ȳ_k = mean label, p̄_k = mean prediction in B_k
 
@@ -44,7 +44,7 @@ def calibration_report(labels, probabilities, n_bins: int = 10) -> tuple[pd.Seri
         ``mean_prediction`` (mean probability).
     reliability : DataFrame, one row per bin (empty bins included)
         ``bin``, ``lower``, ``upper`` (the bin's edges), ``mean_predicted`` (p̄_k),
-        ``observed_rate`` (ȳ_k; both NaN for an empty bin) and ``count`` (|B_k|).
+        ``observed_rate`` (ȳ_k; both NaN for an empty bin) and ``count`` (``|B_k|``).
 
     Examples
     --------

@@ -28,6 +28,7 @@ __all__ = ["RequestPath", "Recommendation", "STAGES"]
 
 log = logging.getLogger(__name__)
 
+#: The stages of the request path, in order. Each is timed; when one fails or the budget runs out, the response is the previous stage's output.
 STAGES = ("retrieval", "features", "ranking", "rules")
 
 
