@@ -43,8 +43,13 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
 	$(MAKE) --no-print-directory test-other-cpu
 	mkdir -p _build
-	$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; yaml.safe_dump(c, open('_build/config-committed-outputs.yml', 'w'))"
+	# The committed outputs' config: execution off; the local extensions' paths, relative to the
+	# config file's folder, made absolute.
+	$(BIN)/python -c "import os, yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; \
+		c['sphinx']['local_extensions'] = {k: os.path.abspath(v) for k, v in c['sphinx']['local_extensions'].items()}; \
+		yaml.safe_dump(c, open('_build/config-committed-outputs.yml', 'w'))"
 	$(BIN)/jupyter-book build . --config _build/config-committed-outputs.yml --warningiserror --nitpick --keep-going
+	BOOK_HTML=_build/html $(BIN)/python -m pytest -q tests/test_book_html.py
 
 test-other-cpu: $(INSTALLED)
 	$(OTHER_CPU) $(BIN)/python -m pytest -q $(NBVAL) book
