@@ -407,9 +407,16 @@ def check_page(session: DevTools, root: Path, base_url: str, page: str, anchors:
 
 def _screenshot(session: DevTools, folder: Path, page: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    size = session.call("Page.getLayoutMetrics")["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 32000), "scale": 1}
-    shot = session.call("Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip)
+    metrics = session.call("Page.getLayoutMetrics")
+    # The window's width (a wide code block scrolls inside it), the page's whole height.
+    width = metrics["cssLayoutViewport"]["clientWidth"]
+    height = min(metrics["cssContentSize"]["height"], 32000)
+    # A window as tall as the page: capturing beyond a short window shifts some pages sideways.
+    session.call("Emulation.setDeviceMetricsOverride", width=width, height=int(height), deviceScaleFactor=1,
+                 mobile=False)
+    shot = session.call("Page.captureScreenshot", format="png",
+                        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+    session.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
     path = folder / (page.removesuffix(".html").replace("/", "__") + ".png")
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
