@@ -7,12 +7,13 @@ split to Parquet. Both engines run the package's code for them (`recsys_tutorial
 a fresh process, whose peak memory is sampled with every process it starts (Spark's JVM and its
 Python workers) every 50 ms.
 
-    .venv/bin/python benchmarks/bench_spark.py                  # 0.1M .. 10M events
+    .venv/bin/python benchmarks/bench_spark.py                  # 0.1M .. 30M events (about 25 min)
     .venv/bin/python benchmarks/bench_spark.py --sizes 100000 1000000
     .venv/bin/python benchmarks/bench_spark.py --out benchmarks/results/spark_scaling.csv
 
-The worlds have one user per 10 events and one item per 100 (at most 100,000), like
-benchmarks/bench_synthetic.py's large world: 1M users, 100k items, 10M events. Spark runs with
+The worlds have one user per 10 events and one item per 100 (at most 100,000): at 10M events,
+benchmarks/bench_synthetic.py's large world (1M users, 100k items); at 30M, 3M users. The 30M
+world alone takes about 4 minutes to generate here. Spark runs with
 ``local[2]`` and a 6 GB driver. Needs the ``spark`` extra and Java 17 or 21.
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
+DEFAULT_SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000, 30_000_000)
 TEST_FRACTION = 0.2
 
 

@@ -27,10 +27,13 @@ from __future__ import annotations
 import math
 import os
 import re
+import contextlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,13 +94,19 @@ def java_version() -> int | None:
     return int(match[2]) if major == 1 else major  # "1.8.0" is Java 8
 
 
-def local_session(cores: int = 2, driver_memory: str = "4g", app_name: str = "recsys-tutorial") -> SparkSession:
+def local_session(
+    cores: int = 2, driver_memory: str = "4g", app_name: str = "recsys-tutorial", log_file: str | Path | None = None
+) -> SparkSession:
     """A Spark session on this machine: ``cores`` worker threads in one JVM.
 
     Settings that matter on one machine: as many shuffle partitions as twice the cores (Spark's
     default of 200 suits a cluster, and costs seconds of scheduling here), no web UI or console
     progress bar, UTC as the session's time zone, Arrow for pandas conversions, and this
     Python (with its packages) in the workers that run Python code.
+
+    The JVM's own console output (start-up banners, log lines with the time, native-library
+    warnings) goes to ``log_file`` (default: ``recsys-tutorial-spark.log`` in the temporary
+    folder), not into the notebook; errors still reach Python as exceptions.
     """
     version = java_version()
     if version not in SUPPORTED_JAVA:
@@ -112,7 +121,8 @@ def local_session(cores: int = 2, driver_memory: str = "4g", app_name: str = "re
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module="pyspark")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter and its packages
-    spark = (
+    log_file = Path(log_file) if log_file is not None else Path(tempfile.gettempdir()) / "recsys-tutorial-spark.log"
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
         .config("spark.driver.memory", driver_memory)
@@ -122,10 +132,30 @@ def local_session(cores: int = 2, driver_memory: str = "4g", app_name: str = "re
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
     )
+    # The JVM starts here and inherits this process's stdout and stderr, for good: point them at
+    # the log while it starts, then give them back.
+    with open(log_file, "ab") as log, _console_to(log.fileno()):
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextlib.contextmanager
+def _console_to(fd: int):
+    """Send this process's (and its new children's) file descriptors 1 and 2 to ``fd`` for a while."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
 
 
 def to_spark(spark: SparkSession, frame: pd.DataFrame, row_id: bool = False) -> DataFrame:

@@ -27,6 +27,26 @@ def test_the_rest_of_the_package_never_imports_pyspark():
     assert result.stdout.strip() == "[]"
 
 
+def test_where_spark_cannot_run_the_skip_says_why(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("repository_conftest", Path(__file__).parents[1] / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real_find_spec(name, *a))
+    assert conftest.spark_unavailable() == "pyspark is not installed (pip install -e '.[spark]')"
+    monkeypatch.undo()
+    if real_find_spec("pyspark") is not None:
+        import recsys_tutorial.spark as module
+
+        monkeypatch.setattr(module, "java_version", lambda: None)
+        assert "Spark needs Java 17 or 21 and found no Java" in conftest.spark_unavailable()
+        monkeypatch.setattr(module, "java_version", lambda: 11)
+        assert "found Java 11" in conftest.spark_unavailable()
+
+
 pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]' to run the Spark tests")
 from recsys_tutorial import spark as rs  # noqa: E402
 
