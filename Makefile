@@ -23,6 +23,8 @@ TORCH_VERSION := 2.13.0+cpu
 # without SIMD. A reader's laptop picks its own; outputs must not depend on which.
 OTHER_CPU := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 OPENBLAS_CORETYPE=Prescott FAISS_SIMD_LEVEL=NONE
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+JOBS ?= 2
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 .PHONY: book test test-other-cpu execute lock clean
 
@@ -40,10 +42,12 @@ book: $(INSTALLED)
 # The first pass runs every chapter with its worked solutions pasted in and each check asserted
 # (tests/test_exercise_solutions.py): one execution checks the solutions and, for every other
 # cell, the committed output. The exercises' heavier work runs on this CPU's faster kernels.
+# That pass runs on JOBS workers (pytest-xdist), each test file or notebook whole on one of them,
+# each with one thread (its committed outputs do not depend on the thread count, which this checks).
 test: $(INSTALLED)
 	rm -rf _build/solved
 	$(BIN)/python tests/test_exercise_solutions.py _build/solved
-	$(BIN)/python -m pytest --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
 	$(MAKE) --no-print-directory test-other-cpu
 	$(BIN)/python tests/book_config.py _build/config-committed-outputs.yml --committed-outputs
 	$(BIN)/jupyter-book build . --config _build/config-committed-outputs.yml --warningiserror --nitpick --keep-going

@@ -57,7 +57,18 @@ if rs.java_version() not in rs.SUPPORTED_JAVA:
 
 @pytest.fixture(scope="module")
 def session():
-    return rs.local_session(cores=2, driver_memory="2g")
+    spark = rs.local_session(cores=2, driver_memory="2g")
+    yield spark
+    # Stop Spark, and its JVM with it (it exits when its stdin closes), so that it does not idle
+    # on a core through the rest of the test run.
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    gateway.shutdown()
+    gateway.proc.stdin.close()
+    gateway.proc.wait(timeout=60)
+    SparkContext._gateway = SparkContext._jvm = None
 
 
 @pytest.fixture(scope="module")
