@@ -12,7 +12,6 @@ Spark cannot start (it then shows its committed outputs, and this script says wh
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
