@@ -77,7 +77,10 @@ def measure(fitters, train, test):
             start = time.perf_counter()
             models[name] = fit(train)
             seconds[name].append(time.perf_counter() - start)
-    return {name: (statistics.median(seconds[name]), evaluation.evaluate(models[name], train, test)["ndcg@10"]) for name in fitters}
+    return {
+        name: (statistics.median(seconds[name]), evaluation.evaluate(models[name], train, test)["ndcg@10"])
+        for name in fitters
+    }
 
 
 def main() -> int:
@@ -106,7 +109,8 @@ def main() -> int:
         print(f"{name:<38} {seconds:11.3f} {ndcg:9.4f}")
     (theirs_time, theirs_ndcg), (ours_time, ours_ndcg), (one_thread_time, _), (float32_time, _) = results.values()
     time_ratio = float32_time / theirs_time
-    print(f"time ratio (ours at the default float64 / implicit): {ours_time / theirs_time:.2f}  (the price of the same factors on every CPU)")
+    print(f"time ratio (ours at the default float64 / implicit): {ours_time / theirs_time:.2f}  "
+          "(the price of the same factors on every CPU)")
     thread_ratio = ours_time / one_thread_time
     quality_gap = abs(ours_ndcg - theirs_ndcg) / theirs_ndcg
     print(f"time ratio (ours in float32 / implicit, both float32): {time_ratio:.2f}  (bar: <= 2.00)")

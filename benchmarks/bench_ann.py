@@ -5,9 +5,9 @@
 
 Data: `recsys_tutorial.retrieval.clustered_vectors`, the generator of chapter 5, with 1,000
 clusters in 64 dimensions (spread along 8 shared directions, plus a little isotropic noise),
-normalised to unit length, and 1,000 queries drawn the same way. Measured in one run: NumPy brute force one query at a time,
-FAISS Flat, and sweeps of IVF ``nprobe`` and HNSW ``ef_search``, each through this package's
-wrapper and through FAISS directly with the same parameters.
+normalised to unit length, and 1,000 queries drawn the same way. Measured in one run: NumPy brute
+force one query at a time, FAISS Flat, and sweeps of IVF ``nprobe`` and HNSW ``ef_search``, each
+through this package's wrapper and through FAISS directly with the same parameters.
 
 The bars: an HNSW or IVF setting reaches recall@10 >= 0.95 at >= 100x
 the one-query-at-a-time throughput of NumPy brute force, and the wrapper adds at most 10 % over
@@ -58,8 +58,8 @@ def main() -> int:
             # Interleave the two and keep each one's best of five runs: timing noise is one-sided.
             wrapped_runs, direct_runs = [], []
             for _ in range(5):
-                wrapped_runs.append(one_by_one(lambda row: index.search(row, k), q))
-                direct_runs.append(one_by_one(lambda row: index.index.search(row, k), q))
+                wrapped_runs.append(one_by_one(lambda row, index=index: index.search(row, k), q))
+                direct_runs.append(one_by_one(lambda row, index=index: index.index.search(row, k), q))
             wrapped, direct = max(wrapped_runs), max(direct_runs)
             overhead = direct / wrapped - 1
             speedup = wrapped / numpy_qps

@@ -37,7 +37,8 @@ def median_seconds(run) -> float:
 
 
 def all_metrics(recommended, relevant, popularity, n_items):
-    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k, ev.average_precision_at_k, ev.reciprocal_rank_at_k, ev.hit_rate_at_k):
+    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k,
+                   ev.average_precision_at_k, ev.reciprocal_rank_at_k, ev.hit_rate_at_k):
         metric(recommended, relevant)
     ev.coverage(recommended, n_items)
     ev.personalisation(recommended)
@@ -61,7 +62,9 @@ def main() -> int:
     world = make_synthetic(random_state=0)
 
     results = {
-        "metrics, 10k users x 5k items": (median_seconds(lambda: all_metrics(recommended, relevant, popularity, n_items)), 2.0),
+        "metrics, 10k users x 5k items": (
+            median_seconds(lambda: all_metrics(recommended, relevant, popularity, n_items)), 2.0
+        ),
         "features, default world": (median_seconds(lambda: all_features(world, "2024-06-10")), 5.0),
     }
     print(f"{'what':<32} {'seconds':>8} {'bar':>6}")

@@ -105,8 +105,8 @@ def main() -> None:
         script.write_text(WRK_SCRIPT)
         per_thread = -(-args.requests // args.threads)
         run = subprocess.run(
-            ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{max(10, args.requests // 250)}s", "--timeout", "5s",
-             "-s", str(script), server.url, "--", str(per_thread), str(n_users)],
+            ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{max(10, args.requests // 250)}s",
+             "--timeout", "5s", "-s", str(script), server.url, "--", str(per_thread), str(n_users)],
             capture_output=True, text=True, check=True)
         result = json.loads(next(line[5:] for line in run.stdout.splitlines() if line.startswith("JSON ")))
         stages = _stage_percentiles(log)
@@ -165,7 +165,7 @@ def _exact_against_hnsw(bundle: Path) -> None:
         started = time.perf_counter()
         found = [index.search(user[None], 100)[1][0] for user in users]
         timed[name] = ((time.perf_counter() - started) / len(users) * 1000, found)
-    recall = np.mean([len(set(a) & set(b)) / 100 for a, b in zip(timed["exact"][1], timed["HNSW"][1])])
+    recall = np.mean([len(set(a) & set(b)) / 100 for a, b in zip(timed["exact"][1], timed["HNSW"][1], strict=True)])
     print(f"index: exact search {timed['exact'][0]:.2f} ms per query; HNSW (M 32, efSearch 128) "
           f"{timed['HNSW'][0]:.2f} ms, finding {recall:.0%} of the exact top 100")
 

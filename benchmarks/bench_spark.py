@@ -84,10 +84,13 @@ def run_spark(folder: Path, shape: dict, out: Path) -> None:
 
     session = rs.local_session(cores=2, driver_memory="6g")
     # Parquet written by pandas holds naive times; with the session in UTC they read unchanged.
-    events = session.read.parquet(str(folder / "events.parquet")).withColumn("timestamp", F.col("timestamp").cast("timestamp"))
-    items = session.read.parquet(str(folder / "items.parquet")).withColumn("release_date", F.col("release_date").cast("timestamp"))
+    events = session.read.parquet(str(folder / "events.parquet"))
+    events = events.withColumn("timestamp", F.col("timestamp").cast("timestamp"))
+    items = session.read.parquet(str(folder / "items.parquet"))
+    items = items.withColumn("release_date", F.col("release_date").cast("timestamp"))
     rs.user_features(events, shape["as_of"], n_users=shape["n_users"]).write.parquet(str(out / "user_features"))
-    rs.item_features(events, shape["as_of"], n_items=shape["n_items"], items=items).write.parquet(str(out / "item_features"))
+    item_table = rs.item_features(events, shape["as_of"], n_items=shape["n_items"], items=items)
+    item_table.write.parquet(str(out / "item_features"))
     _, test = rs.per_user_temporal_split(events, test_fraction=TEST_FRACTION)
     test.select("row_id").write.parquet(str(out / "test_rows"))
     session.stop()

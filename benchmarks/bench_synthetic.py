@@ -50,7 +50,8 @@ def main() -> int:
         ok = result["seconds"] < max_seconds and result["peak_gb"] < max_gb and result["events"] == n_interactions
         failures += not ok
         verdict = "ok" if ok else "MISSED"
-        print(f"{name:<46} {result['seconds']:8.2f} {result['peak_gb']:8.2f}  < {max_seconds:g} s, < {max_gb:g} GB: {verdict}")
+        print(f"{name:<46} {result['seconds']:8.2f} {result['peak_gb']:8.2f}  "
+              f"< {max_seconds:g} s, < {max_gb:g} GB: {verdict}")
     return 1 if failures else 0
 
 

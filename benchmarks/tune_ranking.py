@@ -52,7 +52,8 @@ CONFIGURATIONS = {
 
 
 def score(config: dict, movielens, train, test, baseline) -> tuple[float, pd.Series, float]:
-    """NDCG@10 of a configuration fitted on ``train`` and scored on ``test``, and its paired test against ``baseline``."""
+    """NDCG@10 of a configuration fitted on ``train`` and scored on ``test``, and its paired test against
+    ``baseline``."""
     start = time.perf_counter()
     model = ranking.TwoStageRecommender(random_state=0, **config)
     model.fit(train, users=movielens.users, items=movielens.items)
@@ -87,7 +88,8 @@ def main() -> None:
     for name in dict.fromkeys([best, "EASE + item-kNN propose (default)"]):
         mean, paired, seconds = score(CONFIGURATIONS[name], movielens, train, test, ease_test)
         print(f"test, {name}: {mean:.4f} ({mean / ease_test.mean() - 1:+.1%} over EASE), paired "
-              f"{paired['mean difference']:+.4f} [{paired['ci low']:+.4f}, {paired['ci high']:+.4f}], fit {seconds:.1f} s")
+              f"{paired['mean difference']:+.4f} [{paired['ci low']:+.4f}, {paired['ci high']:+.4f}], "
+              f"fit {seconds:.1f} s")
 
 
 if __name__ == "__main__":

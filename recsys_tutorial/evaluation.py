@@ -242,8 +242,10 @@ def distributional_coverage(recommended) -> float:
     log2(number of items) when every item is shown equally often, 0 when one item fills every
     slot (Shani & Gunawardana, *Evaluating Recommendation Systems*, 2011).
 
-    >>> distributional_coverage([[0, 1], [2, 3]]), distributional_coverage([[0, -1], [0, -1]])
-    (2.0, 0.0)
+    >>> distributional_coverage([[0, 1], [2, 3]])
+    2.0
+    >>> distributional_coverage([[0, -1], [0, -1]])
+    0.0
     """
     counts = _recommendation_counts(recommended)
     shares = counts[counts > 0] / counts.sum()
@@ -256,8 +258,10 @@ def gini_index(recommended, n_items: int) -> float:
     G = Σ_j (2j − n − 1) c_(j) / (n Σ_j c_j), counts c sorted ascending, j = 1..n: 0 when all
     items are recommended equally often, (n − 1)/n when a single item takes every slot.
 
-    >>> gini_index([[0, 1], [0, 1]], n_items=2), gini_index([[0], [0]], n_items=4)
-    (0.0, 0.75)
+    >>> gini_index([[0, 1], [0, 1]], n_items=2)
+    0.0
+    >>> gini_index([[0], [0]], n_items=4)
+    0.75
     """
     counts = np.sort(np.bincount(_recommendation_counts(recommended, expand=True), minlength=n_items))
     if len(counts) > n_items:
@@ -307,7 +311,8 @@ def calibration_kl(p, q, alpha: float = 0.01) -> np.ndarray:
 
     >>> float(calibration_kl([0.5, 0.5], [0.5, 0.5]))
     0.0
-    >>> round(float(calibration_kl([1.0, 0.0], [0.0, 1.0], alpha=0.01)), 4)  # −log(0.01)
+    >>> kl = calibration_kl([1.0, 0.0], [0.0, 1.0], alpha=0.01)
+    >>> round(float(kl), 4)  # −log(0.01)
     4.6052
     """
     if not 0 < alpha <= 1:
@@ -420,9 +425,12 @@ def metrics_at_cutoffs(
     --------
     >>> from recsys_tutorial.data import make_synthetic
     >>> from recsys_tutorial.models import Popularity
-    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000, random_state=0)
-    >>> train, test = world.interactions.iloc[:2_400], world.interactions.iloc[2_400:]
-    >>> curves = metrics_at_cutoffs(Popularity().fit(train), train, test, max_k=20)
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000,
+    ...                        random_state=0)
+    >>> log = world.interactions
+    >>> train, test = log.iloc[:2_400], log.iloc[2_400:]
+    >>> model = Popularity().fit(train)
+    >>> curves = metrics_at_cutoffs(model, train, test, max_k=20)
     >>> curves.shape, bool(curves["recall"].is_monotonic_increasing)
     ((20, 6), True)
     """
@@ -466,9 +474,12 @@ def sampled_evaluate(
     --------
     >>> from recsys_tutorial.data import make_synthetic
     >>> from recsys_tutorial.models import Popularity
-    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000, random_state=0)
-    >>> train, test = world.interactions.iloc[:2_400], world.interactions.iloc[2_400:]
-    >>> result = sampled_evaluate(Popularity().fit(train), train, test, n_negatives=20, k=5)
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000,
+    ...                        random_state=0)
+    >>> log = world.interactions
+    >>> train, test = log.iloc[:2_400], log.iloc[2_400:]
+    >>> model = Popularity().fit(train)
+    >>> result = sampled_evaluate(model, train, test, n_negatives=20, k=5)
     >>> list(result.index)
     ['hit_rate@5', 'ndcg@5', 'pairs']
     """
@@ -502,10 +513,14 @@ def sampled_comparison(
     --------
     >>> from recsys_tutorial.data import make_synthetic
     >>> from recsys_tutorial.models import ItemKNN, Popularity
-    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000, random_state=0)
-    >>> train, test = world.interactions.iloc[:2_400], world.interactions.iloc[2_400:]
-    >>> models = {"Popularity": Popularity().fit(train), "ItemKNN": ItemKNN().fit(train)}
-    >>> draws = sampled_comparison(models, train, test, n_negatives=20, k=5, n_draws=3)
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000,
+    ...                        random_state=0)
+    >>> log = world.interactions
+    >>> train, test = log.iloc[:2_400], log.iloc[2_400:]
+    >>> models = {"Popularity": Popularity().fit(train),
+    ...           "ItemKNN": ItemKNN().fit(train)}
+    >>> draws = sampled_comparison(models, train, test, n_negatives=20, k=5,
+    ...                            n_draws=3)
     >>> draws.pivot(index="draw", columns="model", values="ndcg@5").shape
     (3, 2)
     """
@@ -563,8 +578,8 @@ def sampled_comparison(
                 gain_sum[j, draw] += gain.sum()
     n_pairs = len(users)
     rows = [
-        {"draw": draw, "model": name, f"hit_rate@{k}": hit_sum[j, draw] / n_pairs, f"ndcg@{k}": gain_sum[j, draw] / n_pairs,
-         "pairs": n_pairs}
+        {"draw": draw, "model": name,
+         f"hit_rate@{k}": hit_sum[j, draw] / n_pairs, f"ndcg@{k}": gain_sum[j, draw] / n_pairs, "pairs": n_pairs}
         for draw in range(n_draws) for j, name in enumerate(models)
     ]  # fmt: skip
     return pd.DataFrame(rows)
@@ -719,7 +734,8 @@ def held_out_users(test: pd.DataFrame, n_users: int, n_items: int, seen_in: pd.D
     rows come in the users' order, ready for the metrics of this module.
 
     >>> test = pd.DataFrame({"user_id": [0, 0, 2], "item_id": [1, 2, 0]})
-    >>> users, relevant = held_out_users(test, n_users=3, n_items=3, seen_in=test.iloc[[2]])
+    >>> users, relevant = held_out_users(test, n_users=3, n_items=3,
+    ...                                  seen_in=test.iloc[[2]])
     >>> users.tolist(), relevant.toarray().tolist()
     ([0], [[0.0, 1.0, 1.0]])
     """
@@ -748,7 +764,8 @@ def _check_recommended(recommended, relevant) -> np.ndarray:
         raise ValueError("relevant must be a scipy sparse (n_users, n_items) matrix (see relevance_matrix)")
     if relevant.shape[0] != recommended.shape[0]:
         raise ValueError(
-            f"recommended has {recommended.shape[0]} rows but relevant has {relevant.shape[0]}: one row per user in both"
+            f"recommended has {recommended.shape[0]} rows but relevant has {relevant.shape[0]}: "
+            "one row per user in both"
         )
     if not np.issubdtype(recommended.dtype, np.integer):
         raise ValueError(f"recommended must hold integer item ids, got dtype {recommended.dtype}")

@@ -3,24 +3,35 @@ multiple testing and CUPED.
 
 The formulas, for conversion rates p̂_a = c_a / n_a and p̂_b = c_b / n_b::
 
-    * z-test (pooled):  z = (p̂_b − p̂_a) / √(p̂ (1 − p̂)(1/n_a + 1/n_b)),  p̂ = (c_a + c_b)/(n_a + n_b)
-    * absolute lift Δ = p̂_b − p̂_a, Wald interval  Δ ± z_(1−α/2) √(p̂_a(1−p̂_a)/n_a + p̂_b(1−p̂_b)/n_b)
+    * z-test (pooled):
+          z = (p̂_b − p̂_a) / √(p̂ (1 − p̂)(1/n_a + 1/n_b)),
+          p̂ = (c_a + c_b)/(n_a + n_b)
+    * absolute lift Δ = p̂_b − p̂_a, Wald interval
+          Δ ± z_(1−α/2) √(p̂_a(1−p̂_a)/n_a + p̂_b(1−p̂_b)/n_b)
     * relative lift r = p̂_b / p̂_a − 1, delta-method interval
           r ± z_(1−α/2) √( Var(p̂_b)/p̂_a² + p̂_b² Var(p̂_a)/p̂_a⁴ )
-    * power: with Cohen's h = 2 asin √p_b − 2 asin √p_a and n_eff = n_a n_b / (n_a + n_b),
+    * power: with Cohen's h = 2 asin √p_b − 2 asin √p_a
+      and n_eff = n_a n_b / (n_a + n_b),
           power = Φ(h √n_eff − z_(1−α/2)) + Φ(−h √n_eff − z_(1−α/2))
-      (statsmodels' ``NormalIndPower`` with ``proportion_effectsize``; the tests check they agree)
-    * mSPRT (Johari et al., 2017): with θ̂_n the difference of means after n users per arm, σ² the
-      variance of one user-pair difference and a N(0, τ²) mixture over the effect,
-          Λ_n = √(σ² / (σ² + n τ²)) · exp( n² τ² θ̂_n² / (2 σ² (σ² + n τ²)) ),
-      and the always-valid p-value p_n = min(p_(n−1), 1 / Λ_n) may be checked after every batch.
-    * ratio metrics (CTR = clicks / impressions, randomised by user; Deng, Knoblich and Lu, 2018): with
-      per-user numerators x_i and denominators y_i, R = Σx / Σy = x̄ / ȳ and, by the delta method,
+      (statsmodels' ``NormalIndPower`` with ``proportion_effectsize``;
+      the tests check they agree)
+    * mSPRT (Johari et al., 2017): with θ̂_n the difference of means after
+      n users per arm, σ² the variance of one user-pair difference and a
+      N(0, τ²) mixture over the effect,
+          Λ_n = √(σ² / (σ² + n τ²))
+                · exp( n² τ² θ̂_n² / (2 σ² (σ² + n τ²)) ),
+      and the always-valid p-value p_n = min(p_(n−1), 1 / Λ_n) may be
+      checked after every batch.
+    * ratio metrics (CTR = clicks / impressions, randomised by user;
+      Deng, Knoblich and Lu, 2018): with per-user numerators x_i and
+      denominators y_i, R = Σx / Σy = x̄ / ȳ and, by the delta method,
           Var(R) ≈ (s_x² − 2 R s_xy + R² s_y²) / (n ȳ²),
-      where s are the sample (co)variances over the n users: the user, not the impression, is the
-      independent unit.
-    * CUPED (Deng et al., 2013):  Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
-      Var(Y') = (1 − ρ²) Var(Y) for ρ the correlation of the metric with its pre-period covariate.
+      where s are the sample (co)variances over the n users: the user,
+      not the impression, is the independent unit.
+    * CUPED (Deng et al., 2013):
+          Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
+          Var(Y') = (1 − ρ²) Var(Y)
+      for ρ the correlation of the metric with its pre-period covariate.
 """
 
 from __future__ import annotations
@@ -147,12 +158,15 @@ def welch_ttest(values_a, values_b, alpha: float = 0.05) -> MeanTest:
     p_value = float(2 * scipy.stats.t.sf(abs(t), df))
     half = scipy.stats.t.isf(alpha / 2, df) * se
     return MeanTest(
-        mean_a=float(a.mean()), mean_b=float(b.mean()), difference=float(diff), ci=(float(diff - half), float(diff + half)),
+        mean_a=float(a.mean()), mean_b=float(b.mean()), difference=float(diff),
+        ci=(float(diff - half), float(diff + half)),
         t=float(t), df=float(df), p_value=p_value, alpha=alpha, significant=p_value < alpha,
     )  # fmt: skip
 
 
-def bootstrap_ci(values_a, values_b=None, statistic=np.mean, n_bootstrap: int = 2000, alpha: float = 0.05, random_state=0):
+def bootstrap_ci(
+    values_a, values_b=None, statistic=np.mean, n_bootstrap: int = 2000, alpha: float = 0.05, random_state=0
+):
     """Percentile bootstrap interval of ``statistic(a)``, or of ``statistic(b) − statistic(a)``.
 
     Resamples each arm independently (users are the unit of randomisation). Returns
@@ -204,7 +218,8 @@ def sample_size_proportions(
 
     Examples
     --------
-    >>> round(sample_size_proportions(0.05, 0.10))  # 5 % baseline, +10 % relative
+    >>> # a 5 % baseline rate, a lift of +10 % relative
+    >>> round(sample_size_proportions(0.05, 0.10))
     31217
     """
     _check_alpha(alpha)
@@ -216,7 +231,11 @@ def sample_size_proportions(
         raise ValueError(f"sample_size_proportions: mde must be > 0 and keep the treatment rate in (0, 1), got {mde!r}")
     return float(
         scipy.optimize.brentq(
-            lambda n: power_proportions(baseline_rate, treatment, n, alpha, ratio) - power, 1e-6, 1e12, xtol=1e-10, rtol=1e-14
+            lambda n: power_proportions(baseline_rate, treatment, n, alpha, ratio) - power,
+            1e-6,
+            1e12,
+            xtol=1e-10,
+            rtol=1e-14,
         )
     )
 
@@ -277,7 +296,10 @@ def msprt_pvalues(conversions_a, n_a, conversions_b, n_b, tau: float = 0.01) -> 
     n_a, n_b = np.asarray(n_a, dtype=float), np.asarray(n_b, dtype=float)
     if not (c_a.shape == c_b.shape == n_a.shape == n_b.shape):
         raise ValueError("msprt_pvalues: all four arguments must have the same shape (one entry per look)")
-    if np.any(n_a <= 0) or np.any(n_b <= 0) or np.any(c_a > n_a) or np.any(c_b > n_b) or np.any(c_a < 0) or np.any(c_b < 0):
+    if (
+        np.any(n_a <= 0) or np.any(n_b <= 0) or np.any(c_a > n_a) or np.any(c_b > n_b)
+        or np.any(c_a < 0) or np.any(c_b < 0)
+    ):
         raise ValueError("msprt_pvalues: need 0 <= conversions <= n and n > 0 at every look")
     if not tau > 0:
         raise ValueError(f"msprt_pvalues: tau must be > 0, got {tau!r}")
@@ -287,7 +309,10 @@ def msprt_pvalues(conversions_a, n_a, conversions_b, n_b, tau: float = 0.01) -> 
     # σ²: variance of one (B user − A user) difference, estimated with the pooled rate (null variance)
     pooled = (c_a + c_b) / (n_a + n_b)
     sigma2 = np.maximum(2 * pooled * (1 - pooled), 1e-12)
-    log_lambda = 0.5 * np.log(sigma2 / (sigma2 + n * tau**2)) + n**2 * tau**2 * theta**2 / (2 * sigma2 * (sigma2 + n * tau**2))
+    log_lambda = (
+        0.5 * np.log(sigma2 / (sigma2 + n * tau**2))
+        + n**2 * tau**2 * theta**2 / (2 * sigma2 * (sigma2 + n * tau**2))
+    )
     p = np.minimum(1.0, np.exp(-log_lambda))
     return np.minimum.accumulate(p, axis=-1)
 
@@ -448,15 +473,20 @@ def ratio_metric_test(numerator_a, denominator_a, numerator_b, denominator_b, al
     --------
     >>> clicks_a, impressions_a = [0, 1, 2, 0, 3, 1], [5, 10, 10, 4, 20, 8]
     >>> clicks_b, impressions_b = [1, 2, 2, 4, 0, 3], [6, 9, 12, 15, 3, 11]
-    >>> result = ratio_metric_test(clicks_a, impressions_a, clicks_b, impressions_b)
-    >>> round(result.ratio_a, 4), round(result.ratio_b, 4), round(result.p_value, 4)
-    (0.1228, 0.2143, 0.0108)
+    >>> result = ratio_metric_test(clicks_a, impressions_a,
+    ...                            clicks_b, impressions_b)
+    >>> round(result.ratio_a, 4), round(result.ratio_b, 4)
+    (0.1228, 0.2143)
+    >>> round(result.p_value, 4)
+    0.0108
     """
     _check_alpha(alpha)
     arms = {}
     for arm, x, y in (("A", numerator_a, denominator_a), ("B", numerator_b, denominator_b)):
         if np.ndim(x) != 1 or np.ndim(y) != 1:
-            raise ValueError(f"ratio_metric_test: arm {arm} needs 1-D per-user arrays, got shapes {np.shape(x)} and {np.shape(y)}")
+            raise ValueError(
+                f"ratio_metric_test: arm {arm} needs 1-D per-user arrays, got shapes {np.shape(x)} and {np.shape(y)}"
+            )
         try:
             arms[arm] = delta_method_ratio(x, y)
         except ValueError as error:
@@ -533,7 +563,9 @@ def simulate_user_clicks(
     if not (isinstance(n_per_arm, (int, np.integer)) and n_per_arm >= 2):
         raise ValueError(f"simulate_user_clicks: n_per_arm must be an integer >= 2, got {n_per_arm!r}")
     if n_experiments is not None and not (isinstance(n_experiments, (int, np.integer)) and n_experiments >= 1):
-        raise ValueError(f"simulate_user_clicks: n_experiments must be a positive integer or None, got {n_experiments!r}")
+        raise ValueError(
+            f"simulate_user_clicks: n_experiments must be a positive integer or None, got {n_experiments!r}"
+        )
     _check_rate(ctr, "ctr")
     _check_rate(ctr * (1 + lift), "ctr · (1 + lift)")
     if not mean_impressions >= 1:
@@ -593,7 +625,8 @@ def replay_ab_test(outcome_a, outcome_b, covariate=None, n_assignments: int = 20
     >>> rng = np.random.default_rng(0)
     >>> same = rng.normal(size=400)
     >>> runs = replay_ab_test(same, same, n_assignments=200)
-    >>> bool(runs["significant"].mean() < 0.1)  # the same system in both arms: about α reject
+    >>> # the same system in both arms: about a share α of runs reject
+    >>> bool(runs["significant"].mean() < 0.1)
     True
     """
     a, b = np.asarray(outcome_a, dtype=float), np.asarray(outcome_b, dtype=float)

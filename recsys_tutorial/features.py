@@ -56,7 +56,8 @@ def user_features(
     --------
     >>> from recsys_tutorial.data import make_synthetic
     >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=3_000)
-    >>> feats = user_features(world.interactions, as_of="2024-06-01", n_users=world.n_users)
+    >>> feats = user_features(world.interactions, as_of="2024-06-01",
+    ...                       n_users=world.n_users)
     >>> feats.shape[0], bool(feats.notna().all().all())
     (300, True)
     """
@@ -134,9 +135,13 @@ def user_item_features(
     # Counts keyed by (user, item) and (user, category), looked up for each pair.
     pair_counts = pd.Series(1, index=pd.MultiIndex.from_arrays([hist_users, hist_items])).groupby(level=[0, 1]).size()
     user_item = pair_counts.reindex(pd.MultiIndex.from_arrays([users, item_ids]), fill_value=0).to_numpy()
-    category_counts = pd.Series(1, index=pd.MultiIndex.from_arrays([hist_users, hist_categories])).groupby(level=[0, 1]).size()
+    category_counts = (
+        pd.Series(1, index=pd.MultiIndex.from_arrays([hist_users, hist_categories])).groupby(level=[0, 1]).size()
+    )
     pair_categories = category_codes[item_ids]
-    user_category = category_counts.reindex(pd.MultiIndex.from_arrays([users, pair_categories]), fill_value=0).to_numpy()
+    user_category = (
+        category_counts.reindex(pd.MultiIndex.from_arrays([users, pair_categories]), fill_value=0).to_numpy()
+    )
     user_totals = pd.Series(hist_users).value_counts().reindex(users, fill_value=0).to_numpy()
     global_share = np.bincount(hist_categories, minlength=n_categories) / max(len(history), 1)
     if len(history) == 0:

@@ -94,7 +94,10 @@ def chi2_test(baseline, current) -> tuple[float, float]:
     b, c = _values(baseline, "baseline"), _values(current, "current")
     categories = pd.Index(pd.unique(np.concatenate([b.astype(object), c.astype(object)])))
     table = np.vstack(
-        [pd.Series(b).value_counts().reindex(categories, fill_value=0), pd.Series(c).value_counts().reindex(categories, fill_value=0)]
+        [
+            pd.Series(b).value_counts().reindex(categories, fill_value=0),
+            pd.Series(c).value_counts().reindex(categories, fill_value=0),
+        ]
     )
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
@@ -109,7 +112,9 @@ def js_divergence(baseline, current, bins: int = 10) -> float:
     return float(scipy.spatial.distance.jensenshannon(b_shares, c_shares, base=2) ** 2)
 
 
-def drift_report(baseline_frame: pd.DataFrame, current_frame: pd.DataFrame, features=None, bins: int = 10) -> pd.DataFrame:
+def drift_report(
+    baseline_frame: pd.DataFrame, current_frame: pd.DataFrame, features=None, bins: int = 10
+) -> pd.DataFrame:
     """One row per feature: PSI, the matching test (KS or chi-square), its p-value, JS and a status.
 
     ``status`` is ``"ok"`` below `PSI_MONITOR`, ``"monitor"`` below `PSI_RETRAIN`, else
@@ -181,11 +186,15 @@ def windowed_psi(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> times = pd.Series(pd.date_range("2024-01-01", periods=40 * 24, freq="h"))
+    >>> hours = pd.date_range("2024-01-01", periods=40 * 24, freq="h")
+    >>> times = pd.Series(hours)
     >>> values = pd.Series(np.random.default_rng(0).normal(0, 1, len(times)))
-    >>> values[times >= "2024-01-31"] += 1.0  # the feature moves by one sd on 31 January
-    >>> weekly = windowed_psi(values, times, "2024-01-15", baseline_start="2024-01-01", start="2024-01-24")
-    >>> (weekly > 0.2).tolist()  # windows from 24 January, 31 January and 7 February
+    >>> # the feature moves by one sd on 31 January
+    >>> values[times >= "2024-01-31"] += 1.0
+    >>> weekly = windowed_psi(values, times, "2024-01-15",
+    ...                       baseline_start="2024-01-01", start="2024-01-24")
+    >>> # windows from 24 January, 31 January and 7 February
+    >>> (weekly > 0.2).tolist()
     [False, True, True]
     """
     values, timestamps = pd.Series(values).reset_index(drop=True), pd.Series(timestamps).reset_index(drop=True)
@@ -199,7 +208,10 @@ def windowed_psi(
     baseline_end = pd.Timestamp(baseline_end)
     start = baseline_end if start is None else pd.Timestamp(start)
     if start < baseline_end:
-        raise ValueError(f"windowed_psi: start ({start}) lies before baseline_end ({baseline_end}): windows would overlap the baseline")
+        raise ValueError(
+            f"windowed_psi: start ({start}) lies before baseline_end ({baseline_end}): "
+            "windows would overlap the baseline"
+        )
     in_baseline = timestamps < baseline_end
     if baseline_start is not None:
         in_baseline &= timestamps >= pd.Timestamp(baseline_start)
@@ -228,7 +240,8 @@ def first_alert(series: pd.Series, threshold: float, consecutive: int = 1, above
 
     Examples
     --------
-    >>> s = pd.Series([0.1, 0.3, 0.1, 0.3, 0.3], index=pd.date_range("2024-05-01", periods=5))
+    >>> days = pd.date_range("2024-05-01", periods=5)
+    >>> s = pd.Series([0.1, 0.3, 0.1, 0.3, 0.3], index=days)
     >>> first_alert(s, 0.2), first_alert(s, 0.2, consecutive=2)
     (Timestamp('2024-05-02 00:00:00'), Timestamp('2024-05-05 00:00:00'))
     >>> first_alert(s, 0.2, delay="7D")  # the value of 2 May is known on 9 May
@@ -314,8 +327,10 @@ def ndcg_on_new_items(score, history: pd.DataFrame, period: pd.DataFrame, n_item
     --------
     >>> history = pd.DataFrame({"user_id": [0, 1], "item_id": [0, 0]})
     >>> period = pd.DataFrame({"user_id": [0, 0, 1], "item_id": [0, 2, 1]})
-    >>> scores = np.array([[3.0, 2.0, 1.0], [3.0, 2.0, 1.0]])  # everyone ranks 0 > 1 > 2
-    >>> ndcg_on_new_items(lambda users: scores[users], history, period, n_items=3, k=1).tolist()
+    >>> # everyone ranks 0 > 1 > 2
+    >>> scores = np.array([[3.0, 2.0, 1.0], [3.0, 2.0, 1.0]])
+    >>> ndcg_on_new_items(lambda users: scores[users], history, period,
+    ...                   n_items=3, k=1).tolist()
     [0.0, 1.0]
     """
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n_items:
@@ -325,13 +340,19 @@ def ndcg_on_new_items(score, history: pd.DataFrame, period: pd.DataFrame, n_item
             raise ValueError(f"ndcg_on_new_items: {name} must be a DataFrame with columns user_id and item_id")
     if len(history) and history["item_id"].max() >= n_items or len(period) and period["item_id"].max() >= n_items:
         raise ValueError(f"ndcg_on_new_items: item ids must be below n_items ({n_items})")
-    n_users = int(max(history["user_id"].max() if len(history) else -1, period["user_id"].max() if len(period) else -1)) + 1
+    last_user = max(
+        history["user_id"].max() if len(history) else -1,
+        period["user_id"].max() if len(period) else -1,
+    )
+    n_users = int(last_user) + 1
     users, relevant = held_out_users(period, n_users, n_items, seen_in=history)
     if len(users) == 0:
         raise ValueError("ndcg_on_new_items: no user engaged with a new item in the period")
     scores = np.asarray(score(users), dtype=np.float64)
     if scores.ndim != 2 or scores.shape[0] != len(users) or scores.shape[1] > n_items:
-        raise ValueError(f"ndcg_on_new_items: score must return ({len(users)}, <= {n_items}) scores, got shape {scores.shape}")
+        raise ValueError(
+            f"ndcg_on_new_items: score must return ({len(users)}, <= {n_items}) scores, got shape {scores.shape}"
+        )
     if np.isnan(scores).any():
         raise ValueError("ndcg_on_new_items: score returned NaN")
     if scores.shape[1] < n_items:  # items the model never saw cannot be recommended
@@ -395,10 +416,15 @@ def replay_retraining(
     --------
     >>> from recsys_tutorial.data import make_synthetic
     >>> from recsys_tutorial.models import Popularity
-    >>> log = make_synthetic(n_users=300, n_items=100, n_interactions=6_000, random_state=0).interactions
-    >>> weekly = replay_retraining(log, "2024-06-03", 4, retrain=lambda date: False,
-    ...                            fit=lambda train: Popularity().fit(train), n_items=100)
-    >>> weekly.groupby("period")["trained_until"].first().nunique()  # never retrained
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=6_000,
+    ...                        random_state=0)
+    >>> log = world.interactions
+    >>> weekly = replay_retraining(log, "2024-06-03", 4,
+    ...                            retrain=lambda date: False,
+    ...                            fit=lambda train: Popularity().fit(train),
+    ...                            n_items=100)
+    >>> trained_until = weekly.groupby("period")["trained_until"].first()
+    >>> trained_until.nunique()  # never retrained
     1
     """
     if not isinstance(n_periods, (int, np.integer)) or isinstance(n_periods, bool) or n_periods < 1:
@@ -409,10 +435,14 @@ def replay_retraining(
     if not callable(retrain) or not callable(fit):
         raise ValueError("replay_retraining: retrain and fit must be callables")
     if models is not None and not isinstance(models, dict):
-        raise ValueError(f"replay_retraining: models must be a dict (a cache of fitted models), got {type(models).__name__}")
+        raise ValueError(
+            f"replay_retraining: models must be a dict (a cache of fitted models), got {type(models).__name__}"
+        )
     start, step, window = pd.Timestamp(start), pd.Timedelta(period), pd.Timedelta(train_window)
     if step <= pd.Timedelta(0) or window <= pd.Timedelta(0):
-        raise ValueError(f"replay_retraining: period and train_window must be positive durations, got {period!r}, {train_window!r}")
+        raise ValueError(
+            f"replay_retraining: period and train_window must be positive durations, got {period!r}, {train_window!r}"
+        )
     times = interactions["timestamp"]
     models = {} if models is None else models
 
@@ -430,7 +460,9 @@ def replay_retraining(
                     raise ValueError(f"replay_retraining: no interactions to train on before {begin}")
                 models[key] = fit(train)
             trained_until, model = begin, models[key]
-        ndcg = ndcg_on_new_items(model.score_items, interactions[times < begin], between(begin, begin + step), n_items, k)
+        ndcg = ndcg_on_new_items(
+            model.score_items, interactions[times < begin], between(begin, begin + step), n_items, k
+        )
         frames[begin] = pd.DataFrame({"ndcg": ndcg, "trained_until": trained_until})
     return pd.concat(frames, names=["period"])
 
@@ -451,17 +483,23 @@ def drop_decomposition(before: float, after: float, ceiling_before: float, ceili
 
     Examples
     --------
-    >>> drop_decomposition(0.10, 0.025, 0.30, 0.15).round(3).to_dict()
-    {'ratio': 0.25, 'ceiling ratio': 0.5, 'share before': 0.333, 'share after': 0.167, 'harder world': 0.5, 'model': 0.5}
+    >>> drop_decomposition(0.10, 0.025, 0.30, 0.15).round(3).to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'ratio': 0.25, 'ceiling ratio': 0.5, 'share before': 0.333,
+     'share after': 0.167, 'harder world': 0.5, 'model': 0.5}
     """
     values = {"before": before, "after": after, "ceiling_before": ceiling_before, "ceiling_after": ceiling_after}
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value) or value <= 0:
+        if (
+            isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+            or not np.isfinite(value) or value <= 0
+        ):
             raise ValueError(f"drop_decomposition: {name} must be a positive number, got {value!r}")
     if before > ceiling_before or after > ceiling_after:
         raise ValueError("drop_decomposition: the model is above its ceiling; is the ceiling the best achievable?")
     if not after < before:
-        raise ValueError(f"drop_decomposition: after ({after}) is not below before ({before}): there is no drop to split")
+        raise ValueError(
+            f"drop_decomposition: after ({after}) is not below before ({before}): there is no drop to split"
+        )
     harder = np.log(ceiling_after / ceiling_before) / np.log(after / before)
     return pd.Series(
         {

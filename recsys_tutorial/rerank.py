@@ -80,9 +80,11 @@ def category_cap(items, scores, categories, max_per_category: int, window: int |
     room in the last ``window − 1`` positions; items that never fit again are dropped, so the
     list can come back shorter. Within those limits the model's order is kept.
 
-    >>> category_cap([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0], ["x", "a", "a", "a", "b"], max_per_category=1)
+    >>> items, scores = [1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0]
+    >>> categories = ["x", "a", "a", "a", "b"]
+    >>> category_cap(items, scores, categories, max_per_category=1)
     (array([1, 4]), array([4., 1.]))
-    >>> category_cap([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0], ["x", "a", "a", "a", "b"], 1, window=2)
+    >>> category_cap(items, scores, categories, 1, window=2)
     (array([1, 4, 2]), array([4., 1., 3.]))
     """
     items, scores = _check_list(items, scores, "category_cap")
@@ -158,7 +160,8 @@ def calibrate(items, scores, item_genres, user_genre_history, lam: float, k: int
     users weigh most stay the model's, and calibration works on the rest of the list.
 
     >>> genres = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    >>> calibrate([0, 1, 2], [1.0, 0.9, 0.2], genres, [0.5, 0.5], lam=0.5, k=2)[0]
+    >>> history = [0.5, 0.5]  # the user's genre shares
+    >>> calibrate([0, 1, 2], [1.0, 0.9, 0.2], genres, history, lam=0.5, k=2)[0]
     array([0, 2])
     """
     items, scores = _check_list(items, scores, "calibrate")
@@ -200,7 +203,9 @@ def freshness_boost(items, scores, item_age_days, half_life_days: float = 30.0, 
     ``item_age_days`` maps item id → age in days (array or mapping; NaN: no boost). A boost re-sorts
     by score, so it undoes an earlier diversity rule's order: apply it before `mmr` or `calibrate`.
 
-    >>> freshness_boost([0, 1], [1.0, 0.8], [300.0, 0.0], half_life_days=30, weight=0.5)[0]
+    >>> age_days = [300.0, 0.0]
+    >>> freshness_boost([0, 1], [1.0, 0.8], age_days, half_life_days=30,
+    ...                 weight=0.5)[0]
     array([1, 0])
     """
     items, scores = _check_list(items, scores, "freshness_boost")
@@ -240,7 +245,8 @@ def genre_matrix(items: pd.DataFrame, column: str = "genres") -> tuple[sp.csr_ma
     tuple of genre names (MovieLens's ``genres``) or one label per item (the synthetic world's
     ``category``). Columns follow the sorted genre names.
 
-    >>> matrix, names = genre_matrix(pd.DataFrame({"genres": [("Drama",), ("Comedy", "Drama")]}))
+    >>> items = pd.DataFrame({"genres": [("Drama",), ("Comedy", "Drama")]})
+    >>> matrix, names = genre_matrix(items)
     >>> names, matrix.toarray().tolist()
     (['Comedy', 'Drama'], [[0.0, 1.0], [0.5, 0.5]])
     """
@@ -298,9 +304,13 @@ class RerankPipeline:
     user's data (their seen items, their genre history). The pipeline checks that no rule
     invents or repeats an item.
 
-    >>> pipeline = RerankPipeline([("drop seen", lambda user, items, scores: filter_items(items, scores, [5]))])
-    >>> result = pipeline.apply([0], np.array([[5, 6, 7]]), np.array([[3.0, 2.0, 1.0]]), k=2)
-    >>> result.items.tolist(), result.report.loc["drop seen"].tolist()  # removed, moved, top_k_changed
+    >>> def drop_seen(user, items, scores):
+    ...     return filter_items(items, scores, [5])
+    >>> pipeline = RerankPipeline([("drop seen", drop_seen)])
+    >>> items, scores = np.array([[5, 6, 7]]), np.array([[3.0, 2.0, 1.0]])
+    >>> result = pipeline.apply([0], items, scores, k=2)
+    >>> # report columns: removed, moved, top_k_changed
+    >>> result.items.tolist(), result.report.loc["drop seen"].tolist()
     ([[6, 7]], [1.0, 0.0, 1.0])
     """
 
@@ -353,9 +363,13 @@ class RerankPipeline:
         for name, rule in self.steps:
             new_items, new_scores = (np.asarray(a) for a in rule(user, items, scores))
             if len(new_items) != len(new_scores):
-                raise ValueError(f"RerankPipeline: rule {name!r} returned {len(new_items)} items but {len(new_scores)} scores")
+                raise ValueError(
+                    f"RerankPipeline: rule {name!r} returned {len(new_items)} items but {len(new_scores)} scores"
+                )
             if len(np.unique(new_items)) != len(new_items) or not np.isin(new_items, items).all():
-                raise ValueError(f"RerankPipeline: rule {name!r} repeated an item or returned one that was not in its input")
+                raise ValueError(
+                    f"RerankPipeline: rule {name!r} repeated an item or returned one that was not in its input"
+                )
             if report is not None:
                 in_input_order = items[np.isin(items, new_items)]  # where the removals alone leave them
                 report[name] += (

@@ -55,7 +55,8 @@ class VectorIndex:
     """A FAISS index with its settings: ``search``, ``save``/``load`` and its size in memory."""
 
     def __init__(self, index, kind: str, metric: str, params: dict, build_seconds: float):
-        self.index, self.kind, self.metric, self.params, self.build_seconds = index, kind, metric, dict(params), build_seconds
+        self.index, self.kind, self.metric = index, kind, metric
+        self.params, self.build_seconds = dict(params), build_seconds
         # Read once: the index is never added to afterwards, and SWIG attribute access costs time per query.
         self.ntotal, self.dim = int(index.ntotal), int(index.d)
         self._searched = index  # what a search reads: the index, or an IVF-PQ index's codes alone
@@ -74,7 +75,7 @@ class VectorIndex:
         """`memory_bytes` per indexed vector, fixed parts (centroids, codebooks) included."""
         return self.memory_bytes / self.ntotal
 
-    def set_search_params(self, **params) -> "VectorIndex":
+    def set_search_params(self, **params) -> VectorIndex:
         """Change search-time settings in place, without rebuilding; returns the index.
 
         ``nprobe`` (``ivf``, ``ivfpq``): cells scanned, 1 .. ``nlist``; ``ef_search`` (``hnsw``):
@@ -84,19 +85,28 @@ class VectorIndex:
         Examples
         --------
         >>> rng = np.random.default_rng(0)
-        >>> index = build_index(rng.normal(size=(2_000, 8)), kind="ivf", nlist=50)
+        >>> vectors = rng.normal(size=(2_000, 8))
+        >>> index = build_index(vectors, kind="ivf", nlist=50)
         >>> index.set_search_params(nprobe=5).params["nprobe"]
         5
         """
         allowed = SEARCH_PARAMS[self.kind]
         unknown = set(params) - set(allowed)
         if unknown:
-            raise ValueError(f"set_search_params: {sorted(unknown)} not a search setting of kind {self.kind!r}; expected {list(allowed)}")
+            raise ValueError(
+                f"set_search_params: {sorted(unknown)} not a search setting of kind {self.kind!r}; "
+                f"expected {list(allowed)}"
+            )
         ivf = _ivf_part(self.index) if self.kind in ("ivf", "ivfpq") else None
         for name, value in params.items():
             if name == "refine_factor":
-                if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (value == 0 or value >= 1):
-                    raise ValueError(f"set_search_params: refine_factor must be 0 (no re-ranking) or a number >= 1, got {value!r}")
+                if (
+                    isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not (value == 0 or value >= 1)
+                ):
+                    raise ValueError(
+                        f"set_search_params: refine_factor must be 0 (no re-ranking) or a number >= 1, got {value!r}"
+                    )
                 refined = isinstance(self.index, faiss.IndexRefine)
                 if value > 0 and not refined:
                     raise ValueError("set_search_params: this IVF-PQ index was built with refine_factor=0 and holds no "
@@ -106,7 +116,10 @@ class VectorIndex:
                 self._searched = self.index if value > 0 else ivf
             else:
                 upper = int(ivf.nlist) if name == "nprobe" else None
-                if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1 or (upper and value > upper):
+                if (
+                    isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                    or value < 1 or (upper and value > upper)
+                ):
                     bounds = f"1..{upper}" if upper else ">= 1"
                     raise ValueError(f"set_search_params: {name} must be an integer in {bounds}, got {value!r}")
                 if name == "nprobe":
@@ -134,15 +147,20 @@ class VectorIndex:
                    "build_seconds": self.build_seconds}).to_json(f"{path}.json")  # fmt: skip
 
     @classmethod
-    def load(cls, path) -> "VectorIndex":
+    def load(cls, path) -> VectorIndex:
         meta = pd.read_json(f"{path}.json", typ="series")
-        return cls(faiss.read_index(str(Path(path))), meta["kind"], meta["metric"], dict(meta["params"]), float(meta["build_seconds"]))
+        return cls(
+            faiss.read_index(str(Path(path))), meta["kind"], meta["metric"], dict(meta["params"]),
+            float(meta["build_seconds"]),
+        )
 
     def __repr__(self) -> str:
         return f"VectorIndex(kind={self.kind!r}, metric={self.metric!r}, ntotal={self.ntotal:,}, params={self.params})"
 
 
-def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: int = 0, deterministic: bool = True, **params) -> VectorIndex:
+def build_index(
+    vectors, kind: str = "flat", metric: str = "ip", random_state: int = 0, deterministic: bool = True, **params
+) -> VectorIndex:
     """Build a FAISS index over ``vectors`` (``(n, d)`` float).
 
     Parameters (with defaults for ``n`` vectors of dimension ``d``):
@@ -176,7 +194,9 @@ def build_index(vectors, kind: str = "flat", metric: str = "ip", random_state: i
     settings = _default_params(kind, n, d)
     unknown = set(params) - set(settings)
     if unknown:
-        raise ValueError(f"build_index: unknown parameter(s) {sorted(unknown)} for kind {kind!r}; expected {sorted(settings)}")
+        raise ValueError(
+            f"build_index: unknown parameter(s) {sorted(unknown)} for kind {kind!r}; expected {sorted(settings)}"
+        )
     settings.update(params)
     if "nprobe" in settings and "nprobe" not in params:  # the default follows a given nlist
         settings["nprobe"] = _default_nprobe(settings["nlist"])
@@ -207,7 +227,7 @@ def neighbour_recall(approx_ids, exact_ids) -> float:
     approx, exact = np.asarray(approx_ids), np.asarray(exact_ids)
     if approx.shape != exact.shape:
         raise ValueError(f"neighbour_recall: shapes differ, {approx.shape} vs {exact.shape}")
-    hits = [(len(set(a[a >= 0]) & set(e[e >= 0]))) for a, e in zip(approx, exact)]
+    hits = [(len(set(a[a >= 0]) & set(e[e >= 0]))) for a, e in zip(approx, exact, strict=True)]
     return float(np.sum(hits) / np.sum(exact >= 0))
 
 
@@ -222,7 +242,8 @@ def clustered_vectors(n: int, d: int = 64, n_clusters: int = 200, rank: int = 8,
     Examples
     --------
     >>> x = clustered_vectors(1_000, d=16, n_clusters=10)
-    >>> x.shape, x.dtype, bool(np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-6))
+    >>> norms = np.linalg.norm(x, axis=1)
+    >>> x.shape, x.dtype, bool(np.allclose(norms, 1, atol=1e-6))
     ((1000, 16), dtype('float32'), True)
     """
     # Draws are rounded to float32; the sums are formed in float64, and the result is float32.
@@ -235,7 +256,9 @@ def clustered_vectors(n: int, d: int = 64, n_clusters: int = 200, rank: int = 8,
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: int = 200, show_progress: bool = False) -> pd.DataFrame:
+def sweep(
+    vectors, queries, configs: list[dict], k: int = 10, single_queries: int = 200, show_progress: bool = False
+) -> pd.DataFrame:
     """Measure recall@k, memory, build time and queries per second of each configuration.
 
     Each config is the keyword arguments of `build_index` (``kind``, ``metric``, parameters).
@@ -251,8 +274,10 @@ def sweep(vectors, queries, configs: list[dict], k: int = 10, single_queries: in
 
     Examples
     --------
-    >>> x, q = clustered_vectors(2_000, d=16, n_clusters=20), clustered_vectors(50, d=16, n_clusters=20, random_state=1)
-    >>> table = sweep(x, q, [{"kind": "ivf", "nlist": 40, "nprobe": p} for p in (1, 40)], single_queries=0)
+    >>> x = clustered_vectors(2_000, d=16, n_clusters=20)
+    >>> q = clustered_vectors(50, d=16, n_clusters=20, random_state=1)
+    >>> configs = [{"kind": "ivf", "nlist": 40, "nprobe": p} for p in (1, 40)]
+    >>> table = sweep(x, q, configs, single_queries=0)
     >>> table["recall@k"].tolist()[-1]
     1.0
     """
@@ -385,7 +410,9 @@ def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
         index.add(x)
         return index
     if p["nlist"] > n:
-        raise ValueError(f"build_index: an IVF index with nlist={p['nlist']} cells needs at least that many vectors, got {n}")
+        raise ValueError(
+            f"build_index: an IVF index with nlist={p['nlist']} cells needs at least that many vectors, got {n}"
+        )
     quantizer = faiss.IndexFlatIP(d)
     if kind == "ivf":
         index = faiss.IndexIVFFlat(quantizer, d, int(p["nlist"]), ip)
@@ -408,7 +435,8 @@ def _ivf_part(index):
 
 
 def _check_vectors(vectors, name: str) -> np.ndarray:
-    x = vectors if isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.flags.c_contiguous else np.ascontiguousarray(vectors, dtype=np.float32)
+    ready = isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.flags.c_contiguous
+    x = vectors if ready else np.ascontiguousarray(vectors, dtype=np.float32)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name}: expected a non-empty (n, d) array, got shape {x.shape}")
     # NaN and ±inf propagate into the sum (inf − inf is NaN): one cheap check, even per query.

@@ -24,10 +24,10 @@ the session's or the machine's, can shift them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
-import contextlib
 import shutil
 import subprocess
 import sys
@@ -73,25 +73,23 @@ SUPPORTED_JAVA = (17, 21)
 # ---------------------------------------------------------------------------------------------
 
 
-def java_version() -> int | None:
-    """The major version of the ``java`` Spark would start (``JAVA_HOME``'s, else the PATH's), or None.
+def java_version(java: str | None = None) -> int | None:
+    """The major version of ``java`` (default: the one Spark would start, ``JAVA_HOME``'s, else the
+    PATH's), or None where there is none or it does not say.
 
-    >>> java_version() in (None, 8, 11, 17, 21, 22, 23, 24, 25)
+    >>> java_version("/no/such/java") is None
     True
     """
-    home = os.environ.get("JAVA_HOME")
-    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    if java is None:
+        home = os.environ.get("JAVA_HOME")
+        java = os.path.join(home, "bin", "java") if home else shutil.which("java")
     if not java or not os.path.exists(java):
         return None
     try:
         banner = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
     except (OSError, subprocess.SubprocessError):
         return None
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', banner)
-    if not match:
-        return None
-    major = int(match[1])
-    return int(match[2]) if major == 1 else major  # "1.8.0" is Java 8
+    return _java_major_version(banner)
 
 
 def local_session(
@@ -286,10 +284,13 @@ def _activity_block(events, history, key, size, as_of_us, prior_strength) -> Dat
     return frame.select(
         key,
         *count_columns,
-        F.when(has_history, _days_since(as_of_us, F.col("_last"))).otherwise(F.lit(history_days)).alias("days_since_last_event"),
+        F.when(has_history, _days_since(as_of_us, F.col("_last")))
+        .otherwise(F.lit(history_days))
+        .alias("days_since_last_event"),
         smoothed("n_click", "n_view", global_ctr).alias("click_through_rate"),
         smoothed("n_purchase", "n_view", global_conversion).alias("conversion_rate"),
-        ((F.coalesce("_rating_sum", F.lit(0.0)) + prior * F.lit(global_rating)) / (F.col("n_ratings") + prior)).alias("mean_rating"),
+        ((F.coalesce("_rating_sum", F.lit(0.0)) + prior * F.lit(global_rating)) / (F.col("n_ratings") + prior))
+        .alias("mean_rating"),
         has_history.cast("long").alias("has_history"),
     )
 
@@ -317,7 +318,9 @@ def _days_since(as_of_us: int, timestamp):
 # ---------------------------------------------------------------------------------------------
 
 
-def per_user_temporal_split(events: DataFrame, test_fraction: float = 0.2, min_test: int = 1) -> tuple[DataFrame, DataFrame]:
+def per_user_temporal_split(
+    events: DataFrame, test_fraction: float = 0.2, min_test: int = 1
+) -> tuple[DataFrame, DataFrame]:
     """Each user's latest ``round(test_fraction · n_u)`` events go to test, clipped to
     ``min_test .. n_u − 1``, as `recsys_tutorial.split.per_user_temporal_split`.
 
@@ -325,7 +328,9 @@ def per_user_temporal_split(events: DataFrame, test_fraction: float = 0.2, min_t
     within each user. Rounding is half-to-even, as NumPy's.
     """
     if "row_id" not in events.columns:
-        raise ValueError("per_user_temporal_split: events needs a 'row_id' column (to_spark(..., row_id=True)) to break ties in time")
+        raise ValueError(
+            "per_user_temporal_split: events needs a 'row_id' column (to_spark(..., row_id=True)) to break ties in time"
+        )
     if not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ValueError(f"per_user_temporal_split: fractions must lie strictly between 0 and 1, got {test_fraction!r}")
     if not isinstance(min_test, int) or min_test < 1:
@@ -367,9 +372,9 @@ def fit_als(
     if not (reg >= 0 and alpha > 0):
         raise ValueError(f"fit_als: reg must be >= 0 and alpha > 0, got reg={reg!r}, alpha={alpha!r}")
     n_blocks = n_blocks or int(train.sparkSession.conf.get("spark.sql.shuffle.partitions"))
-    counts = train.groupBy(F.col("user_id").cast("int").alias("user_id"), F.col("item_id").cast("int").alias("item_id")).agg(
-        F.count("*").cast("float").alias("interactions")
-    )
+    counts = train.groupBy(
+        F.col("user_id").cast("int").alias("user_id"), F.col("item_id").cast("int").alias("item_id")
+    ).agg(F.count("*").cast("float").alias("interactions"))
     als = _MLlibALS(
         rank=n_factors,
         maxIter=n_epochs,
@@ -402,7 +407,9 @@ def recommend_all(model: ALSModel, train: DataFrame, k: int = 10, exclude_seen: 
     item_matrix = spark.sparkContext.broadcast(np.stack(items["features"].to_numpy()).astype(np.float64))
     users = model.userFactors.select(F.col("id").alias("user_id"), "features")
     if exclude_seen:
-        seen = train.groupBy(F.col("user_id").cast("int").alias("user_id")).agg(F.collect_set(F.col("item_id").cast("long")).alias("seen"))
+        seen = train.groupBy(F.col("user_id").cast("int").alias("user_id")).agg(
+            F.collect_set(F.col("item_id").cast("long")).alias("seen")
+        )
         users = users.join(seen, "user_id", "left")
     else:
         users = users.withColumn("seen", F.lit(None).cast("array<long>"))
@@ -438,7 +445,9 @@ def recommend_all(model: ALSModel, train: DataFrame, k: int = 10, exclude_seen: 
 # ---------------------------------------------------------------------------------------------
 
 
-def ranking_metrics(recommendations: DataFrame, test: DataFrame, train: DataFrame | None = None, k: int = 10) -> DataFrame:
+def ranking_metrics(
+    recommendations: DataFrame, test: DataFrame, train: DataFrame | None = None, k: int = 10
+) -> DataFrame:
     """Per-user ``ndcg`` and ``recall`` at ``k`` (binary relevance), as `recsys_tutorial.evaluation`.
 
     The users are those with a relevant item: one they interacted with in ``test`` and, with
@@ -450,7 +459,9 @@ def ranking_metrics(recommendations: DataFrame, test: DataFrame, train: DataFram
         raise ValueError(f"ranking_metrics: k must be a positive integer, got {k!r}")
     missing = [c for c in ("user_id", "rank", "item_id") if c not in recommendations.columns]
     if missing:
-        raise ValueError(f"ranking_metrics: recommendations is missing column(s) {missing}; expected user_id, rank, item_id")
+        raise ValueError(
+            f"ranking_metrics: recommendations is missing column(s) {missing}; expected user_id, rank, item_id"
+        )
     relevant = test.select("user_id", "item_id").distinct()
     if train is not None:
         relevant = relevant.join(train.select("user_id", "item_id").distinct(), ["user_id", "item_id"], "left_anti")
@@ -479,3 +490,22 @@ def ranking_metrics(recommendations: DataFrame, test: DataFrame, train: DataFram
         )
         .orderBy("user_id")
     )
+
+
+def _java_major_version(banner: str) -> int | None:
+    """The major version in ``java -version``'s banner; "1.8.0" is Java 8.
+
+    >>> _java_major_version('openjdk version "17.0.15" 2025-04-15')
+    17
+    >>> _java_major_version('java version "1.8.0_372"')
+    8
+    >>> _java_major_version('openjdk version "21" 2023-09-19')
+    21
+    >>> _java_major_version("command not found") is None
+    True
+    """
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', banner)
+    if not match:
+        return None
+    major = int(match[1])
+    return int(match[2]) if major == 1 else major

@@ -50,9 +50,11 @@ def temporal_split(
     Examples
     --------
     >>> from recsys_tutorial.data import make_synthetic
-    >>> log = make_synthetic(n_users=300, n_items=100, n_interactions=2_000).interactions
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=2_000)
+    >>> log = world.interactions
     >>> train, test = temporal_split(log, test_fraction=0.25)
-    >>> len(train) + len(test) == len(log), train["timestamp"].max() < test["timestamp"].min()
+    >>> (len(train) + len(test) == len(log),
+    ...  train["timestamp"].max() < test["timestamp"].min())
     (True, True)
     """
     _check_frame(interactions, "temporal_split")
@@ -157,7 +159,8 @@ def new_user_split(
     n_test = int(round(test_fraction * len(users)))
     if n_test == 0 or n_test == len(users):
         raise ValueError(f"new_user_split: test_fraction={test_fraction} of {len(users)} users leaves "
-                         f"{'no test' if n_test == 0 else 'no training'} user; choose a fraction that keeps some of each")
+                         f"{'no test' if n_test == 0 else 'no training'} user; "
+                         "choose a fraction that keeps some of each")
     in_test = interactions["user_id"].isin(rng.choice(users, size=n_test, replace=False)).to_numpy()
     return interactions[~in_test], interactions[in_test]
 

@@ -3,8 +3,8 @@
     python tests/book_browser.py _build/html     # every page; screenshots to _build/screenshots/
 
 The book is served over http://127.0.0.1 (search fetches its index, which file:// forbids) and
-driven through the DevTools protocol over a websocket: Debian's `chromium` alone, no driver. Each
-page is loaded, its images and maths given time to render, then checked for
+opened with Playwright in the machine's own Chromium (Debian's `chromium`; Playwright downloads no
+browser here). Each page is loaded, its images and maths given time to render, then checked for
 
 * a JavaScript exception or console error,
 * a file of the book that failed to load (an image, a script, a stylesheet: HTTP status >= 400),
@@ -13,6 +13,9 @@ page is loaded, its images and maths given time to render, then checked for
 * a code cell whose output is an error: a traceback, or stderr that names an error or warning,
 * maths that MathJax did not typeset (a ``.math`` element left as TeX, a TeX error, ``$…$`` or
   ``\\(…\\)`` in the text),
+* something a reader would have to scroll sideways to read: a code cell's input or output, or a
+  code block, wider than its box (a line of code too long, a wide table), or the whole page wider
+  than the window,
 
 and screenshotted, full length, for a person to look at.
 
@@ -26,31 +29,32 @@ as a reader online sees it, while the built HTML stays as readers get it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
 import http.server
 import importlib.util
-import json
-import mimetypes
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from websockets.sync.client import connect
+from playwright.sync_api import Browser, ConsoleMessage, Request, Response, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 # The CDN prefix of Sphinx's default `mathjax_path`, and where the local copy of MathJax 3 lives.
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Headless as root on a closed network: no sandbox (root), no GPU, and none of the background
+# traffic (updates, sync, QUIC probes) that would wait on a network that is not there.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# A laptop's window: the book shows both sidebars, and 79 characters a line of code (see _static/custom.css).
+WINDOW = {"width": 1280, "height": 900}
 PAGE_TIMEOUT = 60  # seconds for one page to load and render
 # Folders of the build that hold no pages.
 NOT_PAGES = ("_static", "_sources", "_images", "_downloads", ".doctrees", "_sphinx_design_static")
@@ -86,7 +90,7 @@ def book_pages(root: Path) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Serving the book, and talking to Chromium
+# Serving the book, and a browser tab on it
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -108,155 +112,116 @@ def serve(root: Path):
         server.server_close()
 
 
-class DevTools:
-    """A synchronous DevTools-protocol session with one page: commands, and the events they raise."""
-
-    def __init__(self, websocket, base_url: str, mathjax: Path | None):
-        self.ws = websocket
-        self.base_url = base_url
-        self.mathjax = mathjax
-        self.events: list[dict] = []
-        self.blocked: set[str] = set()  # hosts whose requests were failed (offline)
-        self._next_id = 0
-
-    def call(self, method: str, timeout: float = PAGE_TIMEOUT, **params) -> dict:
-        self._next_id += 1
-        sent = self._next_id
-        self.ws.send(json.dumps({"id": sent, "method": method, "params": params}))
-        deadline = time.monotonic() + timeout
-        while True:
-            message = json.loads(self.ws.recv(timeout=max(0.0, deadline - time.monotonic())))
-            if message.get("id") == sent:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self._event(message)
-
-    def wait_for(self, method: str, timeout: float = PAGE_TIMEOUT) -> dict:
-        """Read messages until the event ``method`` arrives (it is returned, not kept)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            message = json.loads(self.ws.recv(timeout=max(0.0, deadline - time.monotonic())))
-            if message.get("method") == method:
-                return message
-            self._event(message)
-
-    def evaluate(self, expression: str, timeout: float = PAGE_TIMEOUT):
-        result = self.call("Runtime.evaluate", timeout=timeout, expression=expression, awaitPromise=True,
-                           returnByValue=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"evaluating a check failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def _event(self, message: dict) -> None:
-        if "id" in message:  # the reply to a Fetch command sent without waiting
-            return
-        if message.get("method") == "Fetch.requestPaused":
-            self._answer_offline(message["params"])
-        else:
-            self.events.append(message)
-
-    def _send(self, method: str, **params) -> None:
-        self._next_id += 1
-        self.ws.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
-
-    def _answer_offline(self, paused: dict) -> None:
-        """Answer a request to another host: MathJax from the local copy, anything else refused."""
-        url = paused["request"]["url"]
-        if url.startswith(self.base_url):
-            self._send("Fetch.continueRequest", requestId=paused["requestId"])
-            return
-        if self.mathjax is not None and url.startswith(MATHJAX_CDN):
-            local = self.mathjax / urllib.parse.urlsplit(url[len(MATHJAX_CDN):]).path
-            if local.is_file():
-                kind = mimetypes.guess_type(local.name)[0] or "application/octet-stream"
-                headers = [{"name": "Content-Type", "value": kind},
-                           {"name": "Access-Control-Allow-Origin", "value": "*"}]
-                self._send("Fetch.fulfillRequest", requestId=paused["requestId"], responseCode=200,
-                           responseHeaders=headers, body=base64.b64encode(local.read_bytes()).decode())
-                return
-        self.blocked.add(urllib.parse.urlsplit(url).netloc)
-        self._send("Fetch.failRequest", requestId=paused["requestId"], errorReason="InternetDisconnected")
-
-
 @contextlib.contextmanager
-def chromium_page(executable: str, base_url: str, mathjax: Path | None, width: int = 1280, height: int = 900):
-    """Start headless Chromium with one blank page; yields its `DevTools` session.
-
-    Requests outside ``base_url`` are answered by `DevTools._answer_offline`.
-    """
-    profile = tempfile.mkdtemp(prefix="book-browser-")
-    process = subprocess.Popen(
-        [executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--mute-audio",
-         "--remote-debugging-port=0", f"--user-data-dir={profile}", f"--window-size={width},{height}",
-         "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        port = _devtools_port(process)
-        pages = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
-        page = next(target for target in pages if target["type"] == "page")
-        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=30) as websocket:
-            session = DevTools(websocket, base_url, mathjax)
-            for domain in ("Page", "Runtime", "Log", "Network"):
-                session.call(f"{domain}.enable")
-            session.call("Fetch.enable", patterns=[{"urlPattern": "*"}])
-            session.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
-                         mobile=False)
-            yield session
-    finally:
-        process.terminate()
+def chromium(executable: str | None = None):
+    """Headless Chromium, the machine's own (Playwright downloads none); yields the `Browser`."""
+    executable = executable or find_chromium()
+    if executable is None:
+        raise RuntimeError("no Chromium found (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+            yield browser
+        finally:
+            browser.close()
 
-
-def _devtools_port(process: subprocess.Popen) -> int:
-    """Chromium prints ``DevTools listening on ws://127.0.0.1:PORT/...`` on stderr once it is up."""
-    seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        if match := re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line):
-            threading.Thread(target=lambda: process.stderr.read(), daemon=True).start()  # keep the pipe drained
-            return int(match.group(1))
-    raise RuntimeError("Chromium did not start:\n" + "".join(seen[-20:]))
-
-
-# ----------------------------------------------------------------------------------------------
-# What is checked on each page
 
 # Runs once the page has loaded: load every image now (lazy ones too), wait for MathJax to have
 # typeset the page and for fonts, then settle a moment.
-SETTLE = """(async () => {
+SETTLE = """async () => {
   const wait = (ms) => new Promise((done) => setTimeout(done, ms));
   const images = [...document.images];
   images.forEach((image) => { image.loading = "eager"; });
   await Promise.race([wait(10000), Promise.all(images.map((image) => image.complete ? null :
     new Promise((done) => { image.addEventListener("load", done); image.addEventListener("error", done); })))]);
+  const mathjaxStarted = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
   if (document.querySelector(".math")) {
     const start = Date.now();
-    while (!(window.MathJax && MathJax.startup && MathJax.startup.promise) && Date.now() - start < 10000) await wait(50);
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) await Promise.race([MathJax.startup.promise, wait(20000)]);
+    while (!mathjaxStarted() && Date.now() - start < 10000) await wait(50);
+    if (mathjaxStarted()) await Promise.race([MathJax.startup.promise, wait(20000)]);
   }
   await Promise.race([document.fonts.ready, wait(5000)]);
   await wait(100);
-  return true;
-})()"""
+}"""
+
+
+class BookTab:
+    """A tab on the served book that records what went wrong while a page loaded.
+
+    Requests to other hosts are answered offline: MathJax from the local copy, anything else
+    failed at once (and its host noted in ``blocked``).
+    """
+
+    def __init__(self, browser: Browser, base_url: str, mathjax: Path | None):
+        self.base_url = base_url
+        self.mathjax = mathjax
+        self.problems: list[str] = []  # of the page being loaded; `open` starts it anew
+        self.blocked: set[str] = set()
+        self.page = browser.new_page(viewport=WINDOW)
+        self.page.set_default_timeout(PAGE_TIMEOUT * 1000)
+        self.page.route(lambda url: not url.startswith(base_url), self._answer_offline)
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", self._on_page_error)
+        self.page.on("response", self._on_response)
+        self.page.on("requestfailed", self._on_request_failed)
+
+    def open(self, page: str, query: str = "") -> None:
+        """Load a page of the book (relative path) and wait until it has rendered."""
+        self.problems = []
+        try:
+            self.page.goto(self.base_url + page + query, wait_until="load")
+        except PlaywrightError as error:
+            self.problems.append(f"page did not load: {error.message.splitlines()[0]}")
+            return
+        self.page.evaluate(SETTLE)
+
+    def shown(self, url: str) -> str:
+        return url[len(self.base_url):]
+
+    def _answer_offline(self, route: Route) -> None:
+        url = route.request.url
+        if self.mathjax is not None and url.startswith(MATHJAX_CDN):
+            local = self.mathjax / urllib.parse.urlsplit(url[len(MATHJAX_CDN):]).path
+            if local.is_file():
+                # MathJax fetches its fonts from "another origin" (the CDN): they need the CORS header.
+                route.fulfill(path=local, headers={"Access-Control-Allow-Origin": "*"})
+                return
+        self.blocked.add(urllib.parse.urlsplit(url).netloc)
+        route.abort("internetdisconnected")
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        # Chromium logs every failed request as a console error too: the book's own are reported by
+        # `_on_response` and `_on_request_failed`, those refused offline are not errors.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"console error: {message.text[:300]}")
+
+    def _on_page_error(self, error: PlaywrightError) -> None:
+        first_line = (error.message.splitlines() or [""])[0]
+        self.problems.append(f"JavaScript exception: {error.name}: {first_line}")
+
+    def _on_response(self, response: Response) -> None:
+        if response.url == self.base_url + "favicon.ico":
+            return  # asked for by the browser itself, not by the book
+        if response.url.startswith(self.base_url) and response.status >= 400:
+            self.problems.append(f"failed to load {self.shown(response.url)} (HTTP {response.status})")
+
+    def _on_request_failed(self, request: Request) -> None:
+        # ERR_ABORTED: the browser cancelled the request itself (the page moved on), not a failure.
+        if request.url.startswith(self.base_url) and request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed to load {self.shown(request.url)} ({request.failure})")
+
+
+# ----------------------------------------------------------------------------------------------
+# What is checked on each page
 
 # Collects, from the rendered page, what the checks below need.
-COLLECT = r"""(() => {
+COLLECT = r"""() => {
   const main = document.querySelector("main") || document.body;
   const brokenImages = [...document.images].filter((image) => image.complete && image.naturalWidth === 0 ||
     !image.complete).map((image) => image.getAttribute("src"));
   const links = [...new Set([...document.querySelectorAll("a[href]")].map((a) => a.href))];
-  const errorOutputs = [...main.querySelectorAll(".output.traceback, .output.error")].map((o) => o.innerText.slice(0, 300));
+  const errorOutputs = [...main.querySelectorAll(".output.traceback, .output.error")]
+    .map((o) => o.innerText.slice(0, 300));
   const stderr = [...main.querySelectorAll(".output.stderr, .output.stream")].map((o) => o.innerText)
     .filter((text) => /Traceback \(most recent call last\)|^\s*\w*(Error|Exception|Warning)\b[^\n]*:/m.test(text))
     .map((text) => text.slice(0, 300));
@@ -274,7 +239,59 @@ COLLECT = r"""(() => {
   }
   return {brokenImages, links, errorOutputs, stderr, untypeset, texErrors, rawMath,
           mathjax: Boolean(window.MathJax && MathJax.startup && MathJax.startup.document)};
-})()"""
+}"""
+
+# Finds what a reader would have to scroll sideways to read. The boxes are a code cell's input, each
+# of its outputs, and each code block outside cells; a box overflows when it, or an element in it
+# (a <pre> that scrolls, a table's wrapper), is wider inside than it shows (scrollWidth > clientWidth).
+# To say which lines of text are too long, each is measured in the <pre>'s font; a table is named by
+# its header row. Anything else that spills out of the layout makes the whole page scroll sideways.
+OVERFLOWS = r"""() => {
+  const main = document.querySelector("main") || document.body;
+  const boxes = [];
+  [...main.querySelectorAll(".cell")].forEach((cell, index) => {
+    const where = `code cell ${index + 1}`;
+    const input = cell.querySelector(":scope > .cell_input");
+    if (input) boxes.push({where, part: "input", element: input});
+    const outputs = [...cell.querySelectorAll(":scope > .cell_output > *")];
+    outputs.forEach((output, k) => boxes.push({where, part: outputs.length > 1 ? `output ${k + 1}` : "output",
+                                                element: output}));
+  });
+  [...main.querySelectorAll("div.highlight")].filter((block) => !block.closest(".cell"))
+    .forEach((block, index) => boxes.push({where: `code block ${index + 1}`, part: "", element: block}));
+
+  const pen = document.createElement("canvas").getContext("2d");
+  const firstCharacters = (text) => text.replace(/\s+/g, " ").trim().slice(0, 60);
+  const overflows = [];
+  for (const {where, part, element} of boxes) {
+    const wide = [element, ...element.querySelectorAll("*")]
+      .find((e) => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1);
+    if (!wide) continue;
+    const found = {where, part, kind: "other", tag: wide.tagName.toLowerCase(), width: wide.scrollWidth,
+                   box: wide.clientWidth, first: firstCharacters(wide.textContent)};
+    const table = wide.matches("table") ? wide : wide.querySelector("table");
+    const pre = wide.matches("pre") ? wide : wide.querySelector("pre");
+    if (table) {
+      const header = [...(table.querySelector("tr") || table).children].map((c) => c.textContent.trim());
+      Object.assign(found, {kind: "table", columns: header.length,
+                            first: firstCharacters(header.filter(Boolean).join(" | "))});
+    } else if (pre) {
+      // textContent, not innerText: a code block in a closed dropdown has no rendered text, yet overflows when opened.
+      const style = getComputedStyle(pre);
+      pen.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = Math.min(pre.clientWidth, wide.clientWidth) - parseFloat(style.paddingLeft) -
+        parseFloat(style.paddingRight);
+      const lines = pre.textContent.replace(/\n$/, "").split("\n");
+      const tooLong = lines.filter((line) => pen.measureText(line).width > room + 1);
+      if (tooLong.length) Object.assign(found, {
+        kind: "text", lines: tooLong.length, fit: Math.floor(room / pen.measureText("0").width),
+        longest: Math.max(...tooLong.map((line) => [...line].length)), first: tooLong[0].trim().slice(0, 60)});
+    }
+    overflows.push(found);
+  }
+  const page = document.scrollingElement;
+  return {overflows, pageOverflow: page.scrollWidth - page.clientWidth};
+}"""
 
 
 @dataclass
@@ -337,59 +354,38 @@ def _link_problems(links, root: Path, base_url: str, anchors: _Anchors) -> list[
     return problems
 
 
-def _event_problems(events: list[dict], base_url: str) -> list[str]:
+def _overflow_problems(found: dict) -> list[str]:
     problems = []
-    requested = {}  # request id -> URL
-    for event in events:
-        method, params = event.get("method"), event.get("params", {})
-        if method == "Network.requestWillBeSent":
-            requested[params["requestId"]] = params["request"]["url"]
-        elif method == "Network.loadingFailed":
-            url = requested.get(params["requestId"], "")
-            if url.startswith(base_url) and not params.get("canceled"):
-                problems.append(f"failed to load {url[len(base_url):]} ({params.get('errorText')})")
-        elif method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get("text")
-            problems.append(f"JavaScript exception: {text.splitlines()[0] if text else details}")
-        elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
-            text = " ".join(str(arg.get("value", arg.get("description", ""))) for arg in params.get("args", []))
-            problems.append(f"console error: {text[:300]}")
-        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-            entry = params["entry"]
-            if entry.get("source") == "network":
-                continue  # a failed request: counted below if it is the book's own, ignored if offline
-            problems.append(f"console error ({entry.get('source')}): {entry.get('text', '')[:300]}")
-        elif method == "Network.responseReceived":
-            response = params["response"]
-            if response["url"] == base_url + "favicon.ico":
-                continue  # asked for by the browser itself, not by the book
-            if response["url"].startswith(base_url) and response["status"] >= 400:
-                problems.append(f"failed to load {response['url'][len(base_url):]} (HTTP {response['status']})")
+    for box in found["overflows"]:
+        where = f"{box['where']} {box['part']}".strip()
+        if box["kind"] == "text":
+            lines = "1 line is" if box["lines"] == 1 else f"{box['lines']} lines are"
+            problems.append(f"{where} overflows its box: {lines} longer than the {box['fit']} characters that fit "
+                            f"(longest {box['longest']}), first {box['first']!r}")
+        elif box["kind"] == "table":
+            problems.append(f"{where} overflows its box: a table of {box['columns']} columns, {box['width']} px wide "
+                            f"in {box['box']} px, header {box['first']!r}")
+        else:
+            problems.append(f"{where} overflows its box: a <{box['tag']}> {box['width']} px wide in {box['box']} px, "
+                            f"{box['first']!r}")
+    if found["pageOverflow"] > 1:
+        problems.append(f"the page scrolls sideways: {found['pageOverflow']} px wider than the window")
     return problems
 
 
-def check_page(session: DevTools, root: Path, base_url: str, page: str, anchors: _Anchors,
-               screenshots: Path | None) -> PageReport:
+def check_page(tab: BookTab, root: Path, page: str, anchors: _Anchors, screenshots: Path | None) -> PageReport:
     report = PageReport(page)
     start = time.monotonic()
     redirect = re.search(r"""<meta http-equiv=["']refresh["'] content=["']\d+;\s*url=([^"']+)["']""",
                          (root / page).read_text(encoding="utf-8"), re.IGNORECASE)
     if redirect:  # a redirect stub (the book's index.html): its target must exist, nothing to render
-        target = urllib.parse.urljoin(base_url + page, redirect.group(1))
-        report.problems = _link_problems([target], root, base_url, anchors)
+        target = urllib.parse.urljoin(tab.base_url + page, redirect.group(1))
+        report.problems = _link_problems([target], root, tab.base_url, anchors)
         return report
-    session.events.clear()
-    navigation = session.call("Page.navigate", url=base_url + page)
-    if "errorText" in navigation:
-        report.problems.append(f"page did not load: {navigation['errorText']}")
-        return report
-    session.wait_for("Page.loadEventFired")
-    session.evaluate(SETTLE)
-    found = session.evaluate(COLLECT)
-    problems = _event_problems(session.events, base_url)
-    problems += [f"image did not load: {src}" for src in found["brokenImages"]]
-    problems += _link_problems(found["links"], root, base_url, anchors)
+    tab.open(page)
+    found = tab.page.evaluate(COLLECT)
+    problems = [f"image did not load: {src}" for src in found["brokenImages"]]
+    problems += _link_problems(found["links"], root, tab.base_url, anchors)
     problems += [f"code cell output is an error: {text!r}" for text in found["errorOutputs"] + found["stderr"]]
     if found["untypeset"] and not found["mathjax"]:
         problems.append(f"MathJax did not run: {len(found['untypeset'])} expressions left as TeX, "
@@ -398,63 +394,42 @@ def check_page(session: DevTools, root: Path, base_url: str, page: str, anchors:
         problems += [f"maths not typeset: {tex!r}" for tex in found["untypeset"]]
     problems += [f"TeX error: {text!r}" for text in found["texErrors"]]
     problems += [f"raw maths in the text: {text!r}" for text in found["rawMath"]]
-    report.problems += problems
+    problems += _overflow_problems(tab.page.evaluate(OVERFLOWS))
     if screenshots is not None:
-        report.screenshot = _screenshot(session, screenshots, page)
+        screenshots.mkdir(parents=True, exist_ok=True)
+        report.screenshot = screenshots / (page.removesuffix(".html").replace("/", "__") + ".png")
+        tab.page.screenshot(path=report.screenshot, full_page=True)
+    # Last: the handlers have now seen every event of the page's loading and checking.
+    report.problems = tab.problems + problems
     report.seconds = time.monotonic() - start
     return report
 
 
-def _screenshot(session: DevTools, folder: Path, page: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    metrics = session.call("Page.getLayoutMetrics")
-    # The window's width (a wide code block scrolls inside it), the page's whole height.
-    width = metrics["cssLayoutViewport"]["clientWidth"]
-    height = min(metrics["cssContentSize"]["height"], 32000)
-    # A window as tall as the page: capturing beyond a short window shifts some pages sideways.
-    session.call("Emulation.setDeviceMetricsOverride", width=width, height=int(height), deviceScaleFactor=1,
-                 mobile=False)
-    shot = session.call("Page.captureScreenshot", format="png",
-                        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
-    session.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
-    path = folder / (page.removesuffix(".html").replace("/", "__") + ".png")
-    path.write_bytes(base64.b64decode(shot["data"]))
-    return path
-
-
 def check_book(root: Path, pages: list[str] | None = None, screenshots: Path | None = None,
-               chromium: str | None = None, progress: bool = False) -> BookReport:
+               executable: str | None = None, progress: bool = False) -> BookReport:
     """Open every page of the built book at ``root`` and report its problems."""
     root = Path(root).resolve()
-    chromium = chromium or find_chromium()
-    if chromium is None:
-        raise RuntimeError("no Chromium found (apt-get install chromium)")
     pages = book_pages(root) if pages is None else pages
     anchors = _Anchors(root)
     start = time.monotonic()
-    with serve(root) as base_url, chromium_page(chromium, base_url, local_mathjax()) as session:
+    with serve(root) as base_url, chromium(executable) as browser:
+        tab = BookTab(browser, base_url, local_mathjax())
         reports = []
         for page in pages:
-            reports.append(check_page(session, root, base_url, page, anchors, screenshots))
+            reports.append(check_page(tab, root, page, anchors, screenshots))
             if progress:
                 print(f"{reports[-1].seconds:5.1f} s  {page}: {len(reports[-1].problems) or 'no'} problems", flush=True)
-        blocked = set(session.blocked)
-    return BookReport(reports, blocked, time.monotonic() - start)
+    return BookReport(reports, tab.blocked, time.monotonic() - start)
 
 
-def search_results(root: Path, query: str, chromium: str | None = None) -> list[str]:
+def search_results(root: Path, query: str, executable: str | None = None) -> list[str]:
     """The pages (relative paths) that the book's own search lists for ``query``."""
-    chromium = chromium or find_chromium()
-    with serve(Path(root).resolve()) as base_url, chromium_page(chromium, base_url, local_mathjax()) as session:
-        session.call("Page.navigate", url=f"{base_url}search.html?q={urllib.parse.quote(query)}")
-        session.wait_for("Page.loadEventFired")
-        hrefs = session.evaluate("""(async () => {
-          const start = Date.now();
-          const summary = () => (document.querySelector("#search-results p.search-summary") || {}).innerText || "";
-          while (!/Search finished|did not match/.test(summary()) && Date.now() - start < 20000)
-            await new Promise((done) => setTimeout(done, 100));
-          return [...document.querySelectorAll("#search-results ul.search li a")].map((a) => a.href);
-        })()""")
+    with serve(Path(root).resolve()) as base_url, chromium(executable) as browser:
+        tab = BookTab(browser, base_url, local_mathjax())
+        tab.open("search.html", query=f"?q={urllib.parse.quote(query)}")
+        tab.page.wait_for_function("""() => /Search finished|did not match/.test(
+          (document.querySelector("#search-results p.search-summary") || {}).innerText || "")""", timeout=20000)
+        hrefs = tab.page.eval_on_selector_all("#search-results ul.search li a", "links => links.map((a) => a.href)")
     return sorted({urllib.parse.urlsplit(href).path.lstrip("/") for href in hrefs})
 
 

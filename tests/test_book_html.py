@@ -12,9 +12,8 @@ import os
 import re
 from pathlib import Path
 
-import pytest
-
 import book_browser
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_HTML = os.environ.get("BOOK_HTML")
@@ -81,22 +80,31 @@ def test_search_finds_a_model_by_name(book, model, chapter):
     assert "book/api/models.html" in results
 
 
-# A small site with one clean page and one page broken in every way the checker looks for.
+# A small site with one clean page and one page broken in every way the checker looks for. Its style
+# gives code and outputs the book's boxes: a column narrower than the window, scrolling inside.
 MATHJAX = '<script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+STYLE = "<style>main { max-width: 40em; } pre, .output { overflow-x: auto; }</style>"
 PIXEL = ('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4" fill="red"/>'
          '</svg>')
-CLEAN = f"""<!DOCTYPE html><html><head><title>clean</title>{MATHJAX}</head><body><main>
+LONG_LINE = "scores = model.predict(users, items)" + " + model.predict(users, items)" * 6
+WIDE_TABLE = "<table><tr>" + "".join(f"<th>column_{i}</th>" for i in range(40)) + "</tr></table>"
+CLEAN = f"""<!DOCTYPE html><html><head><title>clean</title>{MATHJAX}{STYLE}</head><body><main>
 <h1 id="top">A clean page</h1><img src="pixel.svg" alt="a pixel">
 <p>Inline maths <span class="math notranslate nohighlight">\\(x^2 + y^2\\)</span>, a price of $5 and $10,
 and <a href="broken.html#section">a link</a> and <a href="#top">another</a>.</p>
-<div class="cell_output"><div class="output stderr"><pre>fit: 100%|██████████| 3/3</pre></div></div>
+<div class="cell"><div class="cell_input"><div class="highlight"><pre>scores = model.predict(users, items)</pre>
+</div></div><div class="cell_output"><div class="output stderr"><pre>fit: 100%|██████████| 3/3</pre></div></div></div>
 </main></body></html>"""
-BROKEN = f"""<!DOCTYPE html><html><head><title>broken</title>{MATHJAX}</head><body><main>
+BROKEN = f"""<!DOCTYPE html><html><head><title>broken</title>{MATHJAX}{STYLE}</head><body><main>
 <h1 id="section">A broken page</h1>
 <img src="missing.png" alt="a missing image">
 <p><a href="nowhere.html">a missing page</a>, <a href="clean.html#no-such-anchor">a missing anchor</a>,
 raw maths $\\alpha + \\beta$, and a TeX error <span class="math notranslate nohighlight">\\(\\frac{{1}}\\)</span>.</p>
 <div class="cell_output"><div class="output traceback"><pre>ZeroDivisionError: division by zero</pre></div></div>
+<div class="cell"><div class="cell_input"><div class="highlight"><pre>print("short")
+{LONG_LINE}</pre></div></div>
+<div class="cell_output"><div class="output text_html">{WIDE_TABLE}</div></div></div>
+<div style="width: 3000px">a banner wider than any window</div>
 <script>undefined_function();</script>
 </main></body></html>"""
 
@@ -114,6 +122,21 @@ def test_the_checker_reports_a_broken_page_and_passes_a_clean_one(tmp_path):
                      "link to a missing page: nowhere.html", "link to a missing anchor: clean.html#no-such-anchor",
                      "JavaScript exception: ReferenceError: undefined_function is not defined",
                      "code cell output is an error: 'ZeroDivisionError: division by zero'",
-                     "raw maths in the text", "alpha + ", "TeX error: 'Missing argument for"]:
+                     "raw maths in the text", "alpha + ", "TeX error: 'Missing argument for",
+                     "the page scrolls sideways"]:
         assert expected in problems, f"{expected!r} not reported in:\n{problems}"
     assert (tmp_path / "shots" / "broken.png").stat().st_size > 0
+
+
+@needs_chromium
+def test_the_checker_reports_a_code_cell_or_output_a_reader_would_scroll_sideways(tmp_path):
+    (tmp_path / "broken.html").write_text(BROKEN)
+    problems = book_browser.check_book(tmp_path, pages=["broken.html"]).problems
+    overflows = [problem for problem in problems if "overflows its box" in problem]
+    assert len(overflows) == 2, "\n".join(problems)
+    code, table = overflows
+    # The page, the cell and its part, and the first characters of the long line (not of the cell).
+    assert code.startswith("broken.html: code cell 1 input overflows its box: 1 line is longer than the "), code
+    assert f"(longest {len(LONG_LINE)}), first {LONG_LINE[:60]!r}" in code, code
+    assert table.startswith("broken.html: code cell 1 output overflows its box: a table of 40 columns, "), table
+    assert "header 'column_0 | column_1 | column_2" in table, table

@@ -65,7 +65,7 @@ def test_cold_users_agree_across_recommend_score_items_and_the_slow_reference(co
         np.testing.assert_allclose(fast_scores, slow_scores, rtol=1e-12)
     no_exclusion = cold_model.recommend(users, k=7, exclude_seen=False)
     from_scores = top_k(cold_model.score_items(users), 7)
-    for a, b in zip(no_exclusion, from_scores):
+    for a, b in zip(no_exclusion, from_scores, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -103,7 +103,7 @@ def test_save_and_load_keep_cold_scoring(cold_model, tmp_path):
     cold_model.save(tmp_path / "two_tower.model")
     loaded = TwoTower.load(tmp_path / "two_tower.model")
     users = np.r_[COLD_IN_RANGE, COLD_BEYOND, BEYOND_TABLE]
-    for a, b in zip(cold_model.recommend(users, k=5), loaded.recommend(users, k=5)):
+    for a, b in zip(cold_model.recommend(users, k=5), loaded.recommend(users, k=5), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -68,7 +68,8 @@ def ranking_cases(draw):
 @given(ranking_cases())
 def test_metrics_lie_in_unit_interval(case):
     recommended, relevant, _, _ = case
-    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k, ev.average_precision_at_k, ev.reciprocal_rank_at_k, ev.hit_rate_at_k):
+    for metric in (ev.precision_at_k, ev.recall_at_k, ev.ndcg_at_k,
+                   ev.average_precision_at_k, ev.reciprocal_rank_at_k, ev.hit_rate_at_k):
         value = metric(recommended, relevant)[0]
         assert 0 <= value <= 1 + 1e-12
 
@@ -221,7 +222,7 @@ def test_relevance_can_leave_out_pairs_seen_in_training():
     train = pd.DataFrame({"user_id": [0, 1], "item_id": [2, 0]})
     test = pd.DataFrame({"user_id": [0, 0, 1], "item_id": [2, 3, 1]})
     relevant = ev.relevance_matrix(test, 2, 4, seen_in=train)
-    assert sorted(zip(*relevant.nonzero())) == [(0, 3), (1, 1)]
+    assert sorted(zip(*relevant.nonzero(), strict=True)) == [(0, 3), (1, 1)]
     assert ev.relevance_matrix(test, 2, 4).nnz == 3
 
 
@@ -261,11 +262,13 @@ def test_metrics_at_cutoffs_match_evaluate_at_every_k(small_world):
 def test_unseen_items_are_drawn_uniformly_and_never_a_touched_one():
     from recsys_tutorial.evaluation import _draw_unseen, _skip_keys
 
-    touched = sp.csr_matrix(np.array([[1, 0, 1, 1, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 0]], dtype=float))
+    touched = sp.csr_matrix(np.array([[1, 0, 1, 1, 0, 0, 1, 0],
+                                      [0, 0, 0, 0, 0, 0, 0, 0],
+                                      [1, 1, 1, 1, 1, 1, 1, 0]], dtype=float))
     free = 8 - np.diff(touched.indptr)
     users = np.array([0, 1, 2])
     draws = _draw_unseen(np.random.default_rng(0), users, 40_000, 8, free, _skip_keys(touched), touched.indptr)
-    for user, row in zip(users, draws):
+    for user, row in zip(users, draws, strict=True):
         untouched = np.flatnonzero(touched[user].toarray().ravel() == 0)
         counts = np.bincount(row, minlength=8)
         assert set(np.flatnonzero(counts)) == set(untouched)  # every untouched item, and nothing else
@@ -321,8 +324,8 @@ def test_sampled_evaluate_is_one_draw_of_sampled_comparison_and_models_share_neg
     train = pd.DataFrame({"user_id": rng.integers(0, 40, 600), "item_id": rng.integers(0, 80, 600)})
     test = pd.DataFrame({"user_id": rng.integers(0, 40, 150), "item_id": rng.integers(0, 80, 150)})
     model = Popularity().fit(train)
-    draws = ev.sampled_comparison({"a": model, "b": Popularity().fit(train)}, train, test, n_negatives=10, k=3, n_draws=4,
-                                  random_state=7)  # fmt: skip
+    draws = ev.sampled_comparison({"a": model, "b": Popularity().fit(train)}, train, test, n_negatives=10, k=3,
+                                  n_draws=4, random_state=7)  # fmt: skip
     a, b = (draws[draws["model"] == name].reset_index(drop=True) for name in "ab")
     pd.testing.assert_frame_equal(a.drop(columns="model"), b.drop(columns="model"))  # the same negatives
     assert a["ndcg@3"].nunique() > 1  # fresh negatives in each draw

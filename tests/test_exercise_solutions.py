@@ -93,7 +93,9 @@ def test_a_solved_copy_pastes_the_solution_and_asserts_the_check():
         nbformat.v4.new_code_cell("x = 2"),
         nbformat.v4.new_code_cell("answer_1 = None  # a float"),
         nbformat.v4.new_code_cell("ch09.check_1(answer_1)"),
-        nbformat.v4.new_markdown_cell("<details>\n<summary>Solution</summary>\n\n```python\nanswer_1 = x + 1\n```\n\n</details>"),
+        nbformat.v4.new_markdown_cell(
+            "<details>\n<summary>Solution</summary>\n\n```python\nanswer_1 = x + 1\n```\n\n</details>"
+        ),
     ])
     copy_ = solved(notebook)
     assert copy_.cells[0] == notebook.cells[0] and copy_.cells[3] == notebook.cells[3]

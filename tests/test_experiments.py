@@ -11,7 +11,9 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from recsys_tutorial import experiments as ex
 
 
-@pytest.mark.parametrize("c_a, n_a, c_b, n_b", [(500, 10_000, 580, 10_000), (30, 1_000, 21, 1_200), (4_000, 80_000, 4_100, 79_000)])
+@pytest.mark.parametrize(
+    "c_a, n_a, c_b, n_b", [(500, 10_000, 580, 10_000), (30, 1_000, 21, 1_200), (4_000, 80_000, 4_100, 79_000)]
+)
 def test_two_proportion_ztest_matches_statsmodels(c_a, n_a, c_b, n_b):
     result = ex.two_proportion_ztest(c_a, n_a, c_b, n_b)
     z, p = proportions_ztest([c_b, c_a], [n_b, n_a])
@@ -42,7 +44,10 @@ def test_welch_ttest_matches_scipy_and_statsmodels():
     assert result.ci == (pytest.approx(low, rel=1e-8), pytest.approx(high, rel=1e-8))
 
 
-@pytest.mark.parametrize("baseline, mde, alpha, power, ratio", [(0.05, 0.10, 0.05, 0.8, 1.0), (0.2, 0.02, 0.01, 0.9, 2.0), (0.01, 0.5, 0.1, 0.8, 1.0)])
+@pytest.mark.parametrize(
+    "baseline, mde, alpha, power, ratio",
+    [(0.05, 0.10, 0.05, 0.8, 1.0), (0.2, 0.02, 0.01, 0.9, 2.0), (0.01, 0.5, 0.1, 0.8, 1.0)],
+)
 def test_sample_size_and_mde_match_statsmodels(baseline, mde, alpha, power, ratio):
     treatment = baseline * (1 + mde)
     h = proportion_effectsize(treatment, baseline)
@@ -51,8 +56,11 @@ def test_sample_size_and_mde_match_statsmodels(baseline, mde, alpha, power, rati
     assert n == pytest.approx(reference, rel=1e-8)
     assert ex.power_proportions(baseline, treatment, n, alpha, ratio) == pytest.approx(power, abs=1e-10)
     assert NormalIndPower().power(h, n, alpha, ratio=ratio) == pytest.approx(power, abs=1e-10)
-    assert ex.minimum_detectable_effect(baseline, n, alpha=alpha, power=power, ratio=ratio) == pytest.approx(mde, rel=1e-6)
-    absolute = ex.sample_size_proportions(baseline, treatment - baseline, alpha=alpha, power=power, relative=False, ratio=ratio)
+    recovered_mde = ex.minimum_detectable_effect(baseline, n, alpha=alpha, power=power, ratio=ratio)
+    assert recovered_mde == pytest.approx(mde, rel=1e-6)
+    absolute = ex.sample_size_proportions(
+        baseline, treatment - baseline, alpha=alpha, power=power, relative=False, ratio=ratio
+    )
     assert absolute == pytest.approx(n, rel=1e-8)
 
 

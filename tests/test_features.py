@@ -14,7 +14,8 @@ def _tiny():
             "user_id": [0, 0, 0, 0, 1, 0],
             "item_id": [0, 0, 0, 1, 1, 2],
             "timestamp": pd.to_datetime(
-                ["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:09", "2024-01-05 00:00", "2024-01-06 00:00", "2024-01-20 00:00"]
+                ["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:09",
+                 "2024-01-05 00:00", "2024-01-06 00:00", "2024-01-20 00:00"]
             ),
             "event_type": ["view", "click", "purchase", "view", "view", "view"],
             "rating": [np.nan, np.nan, 4.0, np.nan, 2.0, np.nan],
@@ -94,7 +95,7 @@ def test_nothing_at_or_after_the_cutoff_changes_a_feature(day, seed, drop_instea
         F.item_features(changed, as_of, items=world.items),
         F.user_item_features(changed, as_of, pairs, world.items),
     )
-    for a, b in zip(before, after):
+    for a, b in zip(before, after, strict=True):
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -159,8 +160,10 @@ def test_redundant_pairs_finds_a_copied_column():
         (lambda log, items: F.user_features(log, None), "as_of is required"),
         (lambda log, items: F.user_features(log.drop(columns="rating"), "2024-01-10"), "missing column"),
         (lambda log, items: F.user_features(log, "2024-01-10", n_users=1), "smaller than the largest"),
-        (lambda log, items: F.user_item_features(log, "2024-01-10", pd.DataFrame({"user_id": [0]}), items), "pairs is missing"),
-        (lambda log, items: F.user_item_features(log, "2024-01-10", pd.DataFrame({"user_id": [0], "item_id": [9]}), items), "outside"),
+        (lambda log, items: F.user_item_features(log, "2024-01-10", pd.DataFrame({"user_id": [0]}), items),
+         "pairs is missing"),
+        (lambda log, items: F.user_item_features(
+            log, "2024-01-10", pd.DataFrame({"user_id": [0], "item_id": [9]}), items), "outside"),
         (lambda log, items: F.context_features(pd.Series([pd.NaT])), "missing values"),
         (lambda log, items: F.user_features(log, "2024-01-10", prior_strength=0), "prior_strength"),
     ],

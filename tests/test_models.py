@@ -1,18 +1,29 @@
 """One contract over every retrieval model, then each model against an independent computation."""
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import scipy.sparse as sp
+import torch
 from scipy import stats
 from sklearn.metrics.pairwise import cosine_similarity
 
-from recsys_tutorial.data import make_synthetic
+from recsys_tutorial.data import interaction_matrix, make_synthetic
 from recsys_tutorial.models import (
-    ALS, EASE, Item2Vec, ItemKNN, LightGCN, MatrixFactorization, NotFittedError, Oracle, Popularity, SASRec, TwoTower,
+    ALS,
+    EASE,
+    Item2Vec,
+    ItemKNN,
+    LightGCN,
+    MatrixFactorization,
+    NotFittedError,
+    Oracle,
+    Popularity,
+    SASRec,
+    TwoTower,
 )
-from recsys_tutorial.data import interaction_matrix
 from recsys_tutorial.models.base import top_k
 
 
@@ -33,7 +44,9 @@ MODELS = {
     "Popularity": lambda: Popularity(),
     "ItemKNN": lambda: ItemKNN(n_neighbors=10, shrink=0.0),
     "EASE": lambda: EASE(reg=10.0),
-    "MF-BPR": lambda: MatrixFactorization(loss="bpr", n_factors=8, n_epochs=60, batch_size=64, learning_rate=0.05, reg=1e-3),
+    "MF-BPR": lambda: MatrixFactorization(
+        loss="bpr", n_factors=8, n_epochs=60, batch_size=64, learning_rate=0.05, reg=1e-3
+    ),
     "MF-MSE": lambda: MatrixFactorization(loss="mse", n_factors=8, n_epochs=20, batch_size=64),
     "ALS": lambda: ALS(n_factors=8, n_epochs=10, alpha=5.0),
     "TwoTower": lambda: TwoTower(n_factors=8, hidden=16, n_epochs=40, batch_size=64, learning_rate=0.02),
@@ -208,7 +221,7 @@ def test_save_and_load_round_trip_to_identical_recommendations(name, tmp_path):
     model.save(path)
     loaded = type(model).load(path)
     users = np.arange(0, 45)
-    for a, b in zip(model.recommend(users, k=5), loaded.recommend(users, k=5)):
+    for a, b in zip(model.recommend(users, k=5), loaded.recommend(users, k=5), strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="not a"):
         (EASE if name != "EASE" else Popularity).load(path)
@@ -270,7 +283,7 @@ def test_als_objective_decreases_and_matches_a_dense_computation():
     from recsys_tutorial.models.als import _objective, _SparseConfidence
 
     model = ALS(n_factors=4, n_epochs=8, alpha=3.0).fit(checkerboard())
-    assert all(b <= a + 1e-9 for a, b in zip(model.loss_history_, model.loss_history_[1:]))
+    assert all(b <= a + 1e-9 for a, b in pairwise(model.loss_history_))
     X = interaction_matrix(checkerboard())
     C = X.copy()
     C.data = 1 + 3.0 * C.data

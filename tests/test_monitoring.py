@@ -42,8 +42,14 @@ def test_tests_match_scipy():
 
 def test_drift_report_assigns_statuses_by_psi():
     rng = np.random.default_rng(2)
-    base = pd.DataFrame({"same": rng.normal(0, 1, 5_000), "moved": rng.normal(0, 1, 5_000), "cat": rng.choice(list("abc"), 5_000)})
-    current = pd.DataFrame({"same": rng.normal(0, 1, 5_000), "moved": rng.normal(1.0, 1, 5_000), "cat": rng.choice(list("abc"), 5_000, p=[0.6, 0.2, 0.2])})
+    base = pd.DataFrame(
+        {"same": rng.normal(0, 1, 5_000), "moved": rng.normal(0, 1, 5_000), "cat": rng.choice(list("abc"), 5_000)}
+    )
+    current = pd.DataFrame({
+        "same": rng.normal(0, 1, 5_000),
+        "moved": rng.normal(1.0, 1, 5_000),
+        "cat": rng.choice(list("abc"), 5_000, p=[0.6, 0.2, 0.2]),
+    })
     report = mon.drift_report(base, current)
     assert report.loc["same", "status"] == "ok" and report.loc["moved", "status"] == "retrain"
     assert report.loc["cat", "test"] == "chi-square" and report.loc["moved", "test"] == "KS"
@@ -98,10 +104,11 @@ def test_windowed_psi_with_a_baseline_period_and_a_later_start():
     baseline = values[(times >= "2024-01-10") & (times < "2024-01-20")]
     assert daily.index[0] == pd.Timestamp("2024-02-01") and len(daily) == 29
     day = pd.Timestamp("2024-02-07")
-    assert daily[day] == pytest.approx(mon.psi(baseline, values[(times >= day) & (times < day + pd.Timedelta(days=1))]))
+    that_day = values[(times >= day) & (times < day + pd.Timedelta(days=1))]
+    assert daily[day] == pytest.approx(mon.psi(baseline, that_day))
     # without baseline_start the baseline is everything before baseline_end
     everything = mon.windowed_psi(values, times, "2024-01-20", freq="1D", start="2024-02-01")
-    assert everything[day] == pytest.approx(mon.psi(values[times < "2024-01-20"], values[(times >= day) & (times < day + pd.Timedelta(days=1))]))
+    assert everything[day] == pytest.approx(mon.psi(values[times < "2024-01-20"], that_day))
 
 
 def test_first_alert_with_a_label_delay():
@@ -141,7 +148,7 @@ def test_ndcg_on_new_items_matches_sklearn_per_user():
     period = pd.DataFrame({"user_id": rng.integers(0, n_users, 120), "item_id": rng.integers(0, n_items, 120)})
     scores = rng.normal(size=(n_users, n_items))  # continuous: no ties
     result = mon.ndcg_on_new_items(lambda users: scores[users], history, period, n_items, k=5)
-    had = set(zip(history["user_id"], history["item_id"]))
+    had = set(zip(history["user_id"], history["item_id"], strict=True))
     for user, value in result.items():
         keep = np.array([(user, i) not in had for i in range(n_items)])
         relevant = np.zeros(n_items)
@@ -149,7 +156,7 @@ def test_ndcg_on_new_items_matches_sklearn_per_user():
         relevant[~keep] = 0
         assert relevant.sum() > 0
         assert value == pytest.approx(ndcg_score([relevant[keep]], [scores[user][keep]], k=5))
-    expected_users = sorted({u for u, i in zip(period["user_id"], period["item_id"]) if (u, i) not in had})
+    expected_users = sorted({u for u, i in zip(period["user_id"], period["item_id"], strict=True) if (u, i) not in had})
     assert result.index.tolist() == expected_users
 
 
@@ -183,7 +190,8 @@ def test_replay_retraining_fits_when_told_and_scores_every_period():
     # period 2 of "always" is the model of the 28 days before it, scored by ndcg_on_new_items
     start, times = weeks[2], log["timestamp"]
     model = Popularity().fit(log[(times >= start - pd.Timedelta(days=28)) & (times < start)])
-    expected = mon.ndcg_on_new_items(model.score_items, log[times < start], log[(times >= start) & (times < start + pd.Timedelta(days=7))], 80)
+    that_week = log[(times >= start) & (times < start + pd.Timedelta(days=7))]
+    expected = mon.ndcg_on_new_items(model.score_items, log[times < start], that_week, 80)
     assert always.loc[start, "ndcg"].to_numpy() == pytest.approx(expected.to_numpy())
 
 
@@ -198,30 +206,55 @@ def test_drop_decomposition_is_hand_worked():
     assert split["ratio"] == pytest.approx(split["ceiling ratio"] * split["share after"] / split["share before"])
 
 
+def _days(n):
+    """``n`` daily timestamps from 1 January 2024, a fresh Series for each case."""
+    return pd.Series(pd.date_range("2024-01-01", periods=n))
+
+
+def _pair(item_id):
+    """User 0 engaging with ``item_id``, a fresh frame for each case."""
+    return pd.DataFrame({"user_id": [0], "item_id": [item_id]})
+
+
+def _no_events():
+    return pd.DataFrame(columns=["user_id", "item_id", "timestamp"])
+
+
+def _zeros(n_items):
+    return lambda u: np.zeros((len(u), n_items))
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: mon.windowed_psi([1.0] * 30, pd.Series(pd.date_range("2024-01-01", periods=30)), "2024-01-10", start="2024-01-05"), "overlap the baseline"),
-        (lambda: mon.windowed_psi([1.0] * 30, pd.Series(pd.date_range("2024-01-01", periods=30)), "2024-01-10", baseline_start="2024-01-10"), "no values in the baseline"),
+        (lambda: mon.windowed_psi([1.0] * 30, _days(30), "2024-01-10", start="2024-01-05"), "overlap the baseline"),
+        (lambda: mon.windowed_psi([1.0] * 30, _days(30), "2024-01-10", baseline_start="2024-01-10"),
+         "no values in the baseline"),
         (lambda: mon.windowed_psi([1.0] * 3, pd.Series([1, 2, 3]), 2), "must be datetimes"),
-        (lambda: mon.windowed_psi([1.0] * 3, pd.Series(pd.date_range("2024-01-01", periods=3)), "2024-01-02", freq="0D"), "positive duration"),
+        (lambda: mon.windowed_psi([1.0] * 3, _days(3), "2024-01-02", freq="0D"), "positive duration"),
         (lambda: mon.first_alert(pd.Series([1.0]), 0.5, delay="1D"), "indexed by time"),
-        (lambda: mon.first_alert(pd.Series([1.0], index=pd.date_range("2024-01-01", periods=1)), 0.5, delay="-1D"), "negative"),
+        (lambda: mon.first_alert(pd.Series([1.0], index=pd.date_range("2024-01-01", periods=1)), 0.5, delay="-1D"),
+         "negative"),
         (lambda: mon.first_alert(pd.Series([1.0, np.nan]), 0.5), "missing values"),
         (lambda: mon.first_alert([1.0], 0.5), "pandas Series"),
         (lambda: mon.quiet_threshold(pd.Series([1.0]), consecutive=2), "fewer than consecutive"),
         (lambda: mon.quiet_threshold(pd.Series([1.0]), consecutive=0), "consecutive"),
-        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [0]}), 3, k=2), "no user engaged with a new item"),
-        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=2), "columns user_id and item_id"),
-        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 4)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=2), "score must return"),
-        (lambda: mon.ndcg_on_new_items(lambda u: np.full((len(u), 3), np.nan), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=2), "NaN"),
-        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [5]}), 3, k=2), "below n_items"),
-        (lambda: mon.ndcg_on_new_items(lambda u: np.zeros((len(u), 3)), pd.DataFrame({"user_id": [0], "item_id": [0]}), pd.DataFrame({"user_id": [0], "item_id": [1]}), 3, k=4), "k must be"),
-        (lambda: mon.replay_retraining(pd.DataFrame({"user_id": [0], "item_id": [0]}), "2024-01-01", 2, bool, bool, 3), "lack column"),
-        (lambda: mon.replay_retraining(pd.DataFrame(columns=["user_id", "item_id", "timestamp"]), "2024-01-01", 0, bool, bool, 3), "n_periods"),
-        (lambda: mon.replay_retraining(pd.DataFrame(columns=["user_id", "item_id", "timestamp"]), "2024-01-01", 2, None, bool, 3), "callables"),
-        (lambda: mon.replay_retraining(pd.DataFrame({"user_id": [0], "item_id": [0], "timestamp": [pd.Timestamp("2024-02-01")]}), "2024-01-01", 2, bool, bool, 3), "no interactions to train on"),
-        (lambda: mon.replay_retraining(pd.DataFrame(columns=["user_id", "item_id", "timestamp"]), "2024-01-01", 2, bool, bool, 3, models=[]), "models must be a dict"),
+        (lambda: mon.ndcg_on_new_items(_zeros(3), _pair(0), _pair(0), 3, k=2), "no user engaged with a new item"),
+        (lambda: mon.ndcg_on_new_items(_zeros(3), pd.DataFrame({"user_id": [0]}), _pair(1), 3, k=2),
+         "columns user_id and item_id"),
+        (lambda: mon.ndcg_on_new_items(_zeros(4), _pair(0), _pair(1), 3, k=2), "score must return"),
+        (lambda: mon.ndcg_on_new_items(lambda u: np.full((len(u), 3), np.nan), _pair(0), _pair(1), 3, k=2), "NaN"),
+        (lambda: mon.ndcg_on_new_items(_zeros(3), _pair(0), _pair(5), 3, k=2), "below n_items"),
+        (lambda: mon.ndcg_on_new_items(_zeros(3), _pair(0), _pair(1), 3, k=4), "k must be"),
+        (lambda: mon.replay_retraining(_pair(0), "2024-01-01", 2, bool, bool, 3), "lack column"),
+        (lambda: mon.replay_retraining(_no_events(), "2024-01-01", 0, bool, bool, 3), "n_periods"),
+        (lambda: mon.replay_retraining(_no_events(), "2024-01-01", 2, None, bool, 3), "callables"),
+        (lambda: mon.replay_retraining(
+            pd.DataFrame({"user_id": [0], "item_id": [0], "timestamp": [pd.Timestamp("2024-02-01")]}),
+            "2024-01-01", 2, bool, bool, 3),
+         "no interactions to train on"),
+        (lambda: mon.replay_retraining(_no_events(), "2024-01-01", 2, bool, bool, 3, models=[]),
+         "models must be a dict"),
         (lambda: mon.drop_decomposition(0.1, 0.0, 0.3, 0.2), "after must be a positive number"),
         (lambda: mon.drop_decomposition(0.1, 0.2, 0.3, 0.3), "no drop to split"),
         (lambda: mon.drop_decomposition(0.4, 0.2, 0.3, 0.3), "above its ceiling"),

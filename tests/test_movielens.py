@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_tutorial.data import movielens, movielens_fetch
+from recsys_tutorial.data import movielens_fetch
 from recsys_tutorial.data.movielens import GENRES, load_movielens_100k
 
 # ---------------------------------------------------------------------------------------------
@@ -160,7 +160,9 @@ def test_grouplens_folder_is_parsed_exactly(grouplens_dir):
     assert items["category"].tolist() == ["Animation", "Action", "Drama", "Comedy", "unknown", "Drama", "Animation"]
     # 1 January of the year in the title (Richard III's 22-Jan-1996 is not kept: see the module doc).
     assert pd.api.types.is_datetime64_any_dtype(items["release_date"])
-    expected_dates = pd.to_datetime(["1995-01-01", "1995-01-01", "1995-01-01", "1990-01-01", None, "1995-01-01", "1995-01-01"])
+    expected_dates = pd.to_datetime(
+        ["1995-01-01", "1995-01-01", "1995-01-01", "1990-01-01", None, "1995-01-01", "1995-01-01"]
+    )
     assert items["release_date"].tolist() == list(expected_dates)
     assert items["release_date"].isna().tolist() == [False, False, False, False, True, False, False]
 
@@ -198,7 +200,9 @@ def test_recbole_copy_gives_an_identical_dataset(grouplens_dir, recbole_dir, tmp
     assert_same_dataset(grouplens, recbole)
 
     # The wheel itself, a zip holding the files deep inside.
-    wheel = write_zip(tmp_path / "recbole-1.2.1-py3-none-any.whl", recbole_files(), prefix="recbole/dataset_example/ml-100k/")
+    wheel = write_zip(
+        tmp_path / "recbole-1.2.1-py3-none-any.whl", recbole_files(), prefix="recbole/dataset_example/ml-100k/"
+    )
     assert_same_dataset(grouplens, load_movielens_100k(wheel))
 
 
@@ -231,21 +235,35 @@ def test_blank_lines_and_crlf_are_tolerated(grouplens_dir, tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 MALFORMED_GROUPLENS = {
-    "u.data with three columns": ({"u_data": U_DATA.replace("\t3\t881250949", "\t881250949")}, r"u\.data, line 2: expected 4 columns"),
-    "u.data with five columns": ({"u_data": U_DATA.replace("\t2\t893286638", "\t2\t893286638\t0")}, r"u\.data, line 5: expected 4 columns separated by '\\t', found 5"),
-    "line numbers count blank lines": ({"u_data": "\n" + U_DATA.replace("\t1\t874724710", "\t0\t874724710")}, r"u\.data, line 5: rating must lie in 1\.\.5, found 0"),
-    "fractional user id": ({"u_data": U_DATA.replace("74\t1412", "74.5\t1412")}, r"u\.data, line 5: user id must be an integer, found '74\.5'"),
+    "u.data with three columns": ({"u_data": U_DATA.replace("\t3\t881250949", "\t881250949")},
+                                  r"u\.data, line 2: expected 4 columns"),
+    "u.data with five columns": ({"u_data": U_DATA.replace("\t2\t893286638", "\t2\t893286638\t0")},
+                                 r"u\.data, line 5: expected 4 columns separated by '\\t', found 5"),
+    "line numbers count blank lines": ({"u_data": "\n" + U_DATA.replace("\t1\t874724710", "\t0\t874724710")},
+                                       r"u\.data, line 5: rating must lie in 1\.\.5, found 0"),
+    "fractional user id": ({"u_data": U_DATA.replace("74\t1412", "74.5\t1412")},
+                           r"u\.data, line 5: user id must be an integer, found '74\.5'"),
     "empty u.data": ({"u_data": "\n\n"}, r"u\.data: the file holds no data lines"),
-    "rating above 5": ({"u_data": U_DATA.replace("\t5\t881250949", "\t6\t881250949")}, r"u\.data, line 1: rating must lie in 1\.\.5, found 6"),
-    "rating 0": ({"u_data": U_DATA.replace("\t1\t874724710", "\t0\t874724710")}, r"u\.data, line 4: rating must lie in 1\.\.5, found 0"),
-    "rating nan": ({"u_data": U_DATA.replace("\t1\t874724710", "\tnan\t874724710")}, r"u\.data, line 4: rating must be a finite number"),
-    "text item id": ({"u_data": U_DATA.replace("74\t1412", "74\tx12")}, r"u\.data, line 5: item id must be an integer, found 'x12'"),
-    "rating of an unknown item": ({"u_data": U_DATA + "1\t999\t3\t881250949\n"}, r"u\.data: 1 rating\(s\) refer to ids missing from .*u\.item, e.g. 999"),
-    "rating of an unknown user": ({"u_data": U_DATA + "5\t1\t3\t881250949\n"}, r"u\.data: 1 rating\(s\) refer to ids missing from .*u\.user, e.g. 5"),
-    "u.item short of a genre flag": ({"u_item": U_ITEM.replace("|0|0|0|0\n543", "|0|0|0\n543")}, r"u\.item, line 5: expected 24 columns .* found 23"),
-    "genre flag 2": ({"u_item": U_ITEM.replace("|0|1|1|0|", "|0|2|1|0|")}, r"u\.item, line 2: genre flags must be 0 or 1"),
-    "duplicate item id": ({"u_item": U_ITEM.replace("20|Made Up", "10|Made Up")}, r"u\.item: id 10 appears more than once"),
-    "text age": ({"u_user": U_USER.replace("|53|F|", "|fifty|F|")}, r"u\.user, line 2: age must be an integer, found 'fifty'"),
+    "rating above 5": ({"u_data": U_DATA.replace("\t5\t881250949", "\t6\t881250949")},
+                       r"u\.data, line 1: rating must lie in 1\.\.5, found 6"),
+    "rating 0": ({"u_data": U_DATA.replace("\t1\t874724710", "\t0\t874724710")},
+                 r"u\.data, line 4: rating must lie in 1\.\.5, found 0"),
+    "rating nan": ({"u_data": U_DATA.replace("\t1\t874724710", "\tnan\t874724710")},
+                   r"u\.data, line 4: rating must be a finite number"),
+    "text item id": ({"u_data": U_DATA.replace("74\t1412", "74\tx12")},
+                     r"u\.data, line 5: item id must be an integer, found 'x12'"),
+    "rating of an unknown item": ({"u_data": U_DATA + "1\t999\t3\t881250949\n"},
+                                  r"u\.data: 1 rating\(s\) refer to ids missing from .*u\.item, e.g. 999"),
+    "rating of an unknown user": ({"u_data": U_DATA + "5\t1\t3\t881250949\n"},
+                                  r"u\.data: 1 rating\(s\) refer to ids missing from .*u\.user, e.g. 5"),
+    "u.item short of a genre flag": ({"u_item": U_ITEM.replace("|0|0|0|0\n543", "|0|0|0\n543")},
+                                     r"u\.item, line 5: expected 24 columns .* found 23"),
+    "genre flag 2": ({"u_item": U_ITEM.replace("|0|1|1|0|", "|0|2|1|0|")},
+                     r"u\.item, line 2: genre flags must be 0 or 1"),
+    "duplicate item id": ({"u_item": U_ITEM.replace("20|Made Up", "10|Made Up")},
+                          r"u\.item: id 10 appears more than once"),
+    "text age": ({"u_user": U_USER.replace("|53|F|", "|fifty|F|")},
+                 r"u\.user, line 2: age must be an integer, found 'fifty'"),
 }  # fmt: skip
 
 
@@ -257,10 +275,14 @@ def test_malformed_grouplens_file_raises(tmp_path, change, message):
 
 
 MALFORMED_RECBOLE = {
-    "rating above 5": ({"inter": RECBOLE_INTER.replace("\t5\t881250949", "\t5.5\t881250949")}, r"ml-100k\.inter, line 2: rating must lie in 1\.\.5, found 5\.5"),
-    "missing header field": ({"inter": RECBOLE_INTER.replace("rating:float", "score:float")}, r"ml-100k\.inter, line 1: header .* lacks field\(s\) \['rating'\]"),
-    "extra column": ({"user": RECBOLE_USER.replace("T8H1N", "T8H1N\textra")}, r"ml-100k\.user, line 5: expected 5 columns"),
-    "unknown genre": ({"item": RECBOLE_ITEM.replace("Drama War", "Drama Space-Opera")}, r"ml-100k\.item, line 4: unknown genre\(s\) \['Space-Opera'\]"),
+    "rating above 5": ({"inter": RECBOLE_INTER.replace("\t5\t881250949", "\t5.5\t881250949")},
+                       r"ml-100k\.inter, line 2: rating must lie in 1\.\.5, found 5\.5"),
+    "missing header field": ({"inter": RECBOLE_INTER.replace("rating:float", "score:float")},
+                             r"ml-100k\.inter, line 1: header .* lacks field\(s\) \['rating'\]"),
+    "extra column": ({"user": RECBOLE_USER.replace("T8H1N", "T8H1N\textra")},
+                     r"ml-100k\.user, line 5: expected 5 columns"),
+    "unknown genre": ({"item": RECBOLE_ITEM.replace("Drama War", "Drama Space-Opera")},
+                      r"ml-100k\.item, line 4: unknown genre\(s\) \['Space-Opera'\]"),
 }  # fmt: skip
 
 
@@ -351,7 +373,8 @@ def test_bad_download_falls_back_to_the_recbole_wheel(grouplens_dir, tmp_path, m
         return write_zip(directory / "recbole-1.2.1-py3-none-any.whl", files, prefix="recbole/dataset_example/ml-100k/")
 
     monkeypatch.setattr(movielens_fetch, "_pip_download_recbole", fake_pip_download)
-    monkeypatch.setattr(movielens_fetch, "_RECBOLE_SHA256", {name: hashlib.sha256(b).hexdigest() for name, b in files.items()})
+    pinned = {name: hashlib.sha256(b).hexdigest() for name, b in files.items()}
+    monkeypatch.setattr(movielens_fetch, "_RECBOLE_SHA256", pinned)
     cache = tmp_path / "cache"
 
     with caplog.at_level(logging.INFO):
@@ -368,7 +391,9 @@ def test_no_source_raises_a_runtime_error_naming_the_three_ways(tmp_path, monkey
         raise OSError("Name or service not known")
 
     def tampered_wheel(directory):  # a wheel whose files do not match the pinned hashes
-        return write_zip(directory / "recbole-1.2.1-py3-none-any.whl", recbole_files(), prefix="recbole/dataset_example/ml-100k/")
+        return write_zip(
+            directory / "recbole-1.2.1-py3-none-any.whl", recbole_files(), prefix="recbole/dataset_example/ml-100k/"
+        )
 
     monkeypatch.setattr(movielens_fetch, "_fetch_url", offline)
     monkeypatch.setattr(movielens_fetch, "_pip_download_recbole", tampered_wheel)
@@ -407,11 +432,16 @@ REAL_DIGESTS = {
     "items": {"item_id": "9818b4016ab17e6b", "raw_item_id": "110d9c0a53f4d5a8", "title": "3ec1688dfea8ee9f",
               "release_date": "b32740578a09ef7c", "genres": "c90b79ee3b716e45", "category": "bdca9d3bc99d3704"},
 }  # fmt: skip
+# "text": pandas 3's `str` columns, pandas 2's `object` columns of strings (both are supported).
 REAL_DTYPES = {
-    "interactions": ["int64", "int64", "datetime64[ns]", "str", "float64"],
-    "users": ["int64", "int64", "int64", "str", "str", "str"],
-    "items": ["int64", "int64", "str", "datetime64[ns]", "object", "str"],
+    "interactions": ["int64", "int64", "datetime64[ns]", "text", "float64"],
+    "users": ["int64", "int64", "int64", "text", "text", "text"],
+    "items": ["int64", "int64", "text", "datetime64[ns]", "object", "text"],
 }
+
+
+def dtype_name(column: pd.Series) -> str:
+    return "text" if pd.api.types.is_string_dtype(column) else str(column.dtype)
 
 
 def column_digest(column: pd.Series) -> str:
@@ -428,7 +458,7 @@ def column_digest(column: pd.Series) -> str:
 def test_real_movielens_100k_is_unchanged_by_the_pandas_parser(real_movielens):
     for table, digests in REAL_DIGESTS.items():
         frame = getattr(real_movielens, table)
-        assert frame.dtypes.astype(str).tolist() == REAL_DTYPES[table], table
+        assert [dtype_name(frame[column]) for column in frame.columns] == REAL_DTYPES[table], table
         assert isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0, table
         assert {column: column_digest(frame[column]) for column in frame.columns} == digests, table
 

@@ -24,13 +24,19 @@ def test_psi_of_a_sample_against_itself_is_zero(sample):
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.integers(20, 300), elements=finite), arrays(np.float64, st.integers(20, 300), elements=finite))
+@given(
+    arrays(np.float64, st.integers(20, 300), elements=finite),
+    arrays(np.float64, st.integers(20, 300), elements=finite),
+)
 def test_psi_is_never_negative(baseline, current):
     assert monitoring.psi(baseline, current) >= 0.0
 
 
 @settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, st.integers(20, 200), elements=st.integers(-1000, 1000).map(float)), st.sampled_from([2.0**-10, 0.5, 2.0, 1024.0]))
+@given(
+    arrays(np.float64, st.integers(20, 200), elements=st.integers(-1000, 1000).map(float)),
+    st.sampled_from([2.0**-10, 0.5, 2.0, 1024.0]),
+)
 def test_psi_of_numeric_data_ignores_the_unit(sample, scale):
     """Bins are baseline quantiles, so a change of unit changes nothing (powers of two: exact)."""
     current = sample[::-1][: len(sample) // 2]
@@ -38,7 +44,10 @@ def test_psi_of_numeric_data_ignores_the_unit(sample, scale):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=5, max_size=100), st.lists(st.sampled_from(["a", "b", "c", "e"]), min_size=5, max_size=100))
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=5, max_size=100),
+    st.lists(st.sampled_from(["a", "b", "c", "e"]), min_size=5, max_size=100),
+)
 def test_js_divergence_of_categories_lies_between_zero_and_one(baseline, current):
     """Base-2 Jensen–Shannon divergence: 0 for equal distributions, 1 for disjoint ones."""
     value = monitoring.js_divergence(np.array(baseline), np.array(current))
@@ -51,7 +60,9 @@ def test_js_divergence_of_categories_lies_between_zero_and_one(baseline, current
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(5, 60), st.integers(1, 8), st.integers(1, 5), st.integers(0, 10_000), st.sampled_from(["ip", "cosine"]))
+@given(
+    st.integers(5, 60), st.integers(1, 8), st.integers(1, 5), st.integers(0, 10_000), st.sampled_from(["ip", "cosine"])
+)
 def test_flat_index_and_brute_force_agree_on_the_scores(n, d, k, seed, metric):
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n, d)).astype(np.float32)
@@ -80,7 +91,9 @@ def test_merged_candidates_are_distinct_and_come_from_the_sources(n_sources, n, 
 @settings(max_examples=60, deadline=None)
 @given(arrays(np.int64, st.tuples(st.integers(1, 5), st.integers(1, 6)), elements=st.integers(-1, 9)))
 def test_neighbour_recall_lies_in_zero_one_and_is_one_against_itself(ids):
-    exact = np.array([np.concatenate([np.unique(r[r >= 0]), -np.ones(len(r) - len(np.unique(r[r >= 0])), int)]) for r in ids])
+    exact = np.array([
+        np.concatenate([np.unique(r[r >= 0]), -np.ones(len(r) - len(np.unique(r[r >= 0])), int)]) for r in ids
+    ])
     if (exact >= 0).sum() == 0:
         return
     assert retrieval.neighbour_recall(exact, exact) == 1.0
@@ -91,7 +104,10 @@ def test_neighbour_recall_lies_in_zero_one_and_is_one_against_itself(ids):
 
 
 @settings(max_examples=80, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 12)), elements=st.one_of(finite, st.just(-np.inf))), st.integers(1, 12))
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 12)), elements=st.one_of(finite, st.just(-np.inf))),
+    st.integers(1, 12),
+)
 def test_top_k_equals_a_stable_descending_sort(scores, k):
     k = min(k, scores.shape[1])
     items, top = top_k(scores, k)

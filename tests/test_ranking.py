@@ -7,7 +7,6 @@ import pytest
 import scipy.stats
 
 from recsys_tutorial import features, split
-from recsys_tutorial.ranking import frame as frame_module
 from recsys_tutorial.models import EASE, ItemKNN, Popularity
 from recsys_tutorial.ranking import (
     GBDTRanker,
@@ -18,6 +17,7 @@ from recsys_tutorial.ranking import (
     feature_columns,
     feature_groups,
 )
+from recsys_tutorial.ranking import frame as frame_module
 
 POINT_IN_TIME_GROUPS = ["item", "user", "user_item", "context"]
 
@@ -45,7 +45,9 @@ def test_features_ignore_every_event_at_or_after_the_request_time(small_world, h
     for user, time in requests.items():
         # The same request, with every event at or after its time removed or rewritten.
         past = history[history["timestamp"] < time]
-        rewritten = history[history["timestamp"] >= time].assign(item_id=lambda f: (f["item_id"] * 7 + 3) % small_world.n_items)
+        rewritten = history[history["timestamp"] >= time].assign(
+            item_id=lambda f: (f["item_id"] * 7 + 3) % small_world.n_items
+        )
         for altered in (past, pd.concat([past, rewritten.iloc[::2]])):
             alone = _frame(small_world, altered, retrievers, requests[[user]])
             expected = frame.loc[frame["user_id"] == user, columns].reset_index(drop=True)
@@ -65,7 +67,9 @@ def test_features_equal_chapter_two_at_a_common_request_time(small_world, histor
     people = features.user_features(history, as_of, n_users=small_world.n_users).loc[frame["user_id"]]
     for name in ["n_events", "n_events_7d", "n_events_30d", "mean_rating", "conversion_rate", "tenure_days"]:
         np.testing.assert_allclose(frame[f"user__{name}"], people[name], rtol=1e-12, err_msg=name)
-    np.testing.assert_allclose(frame["context__days_since_user_last_event"], people["days_since_last_event"], rtol=1e-12)
+    np.testing.assert_allclose(
+        frame["context__days_since_user_last_event"], people["days_since_last_event"], rtol=1e-12
+    )
     pairs = features.user_item_features(history, as_of, frame[["user_id", "item_id"]], small_world.items)
     np.testing.assert_allclose(frame["user_item__category_affinity"], pairs["user_category_affinity"], rtol=1e-12)
     np.testing.assert_array_equal(frame["user_item__category_events"], pairs["user_category_events"])
@@ -76,8 +80,8 @@ def test_candidates_are_unseen_ranked_and_attributed(small_world, history_and_re
     users = np.unique(history["user_id"])[:50]
     frame = _frame(small_world, history, retrievers, default_request_times(history, users))
     assert frame.groupby("user_id").size().max() == 30
-    seen = set(zip(history["user_id"], history["item_id"]))
-    assert not any((u, i) in seen for u, i in zip(frame["user_id"], frame["item_id"]))
+    seen = set(zip(history["user_id"], history["item_id"], strict=True))
+    assert not any((u, i) in seen for u, i in zip(frame["user_id"], frame["item_id"], strict=True))
     # Each retriever's own top item is its rank 0, and is in the pool.
     top = retrievers["EASE"].recommend(users, k=1)[0][:, 0]
     firsts = frame[frame["retrieval__EASE_rank"] == 0].set_index("user_id")["item_id"]
@@ -115,7 +119,9 @@ def test_labels_are_the_strongest_later_event():
     items = pd.DataFrame({"item_id": range(5), "category": ["a", "b", "a", "b", "a"]})
     future = pd.DataFrame({"user_id": [0, 0, 0, 0, 1], "item_id": [3, 3, 4, 2, 3],
                            "event_type": ["view", "purchase", "click", "add_to_cart", "view"], "rating": np.nan,
-                           "timestamp": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-05", "2024-01-01", "2024-01-09"])})
+                           "timestamp": pd.to_datetime(
+                               ["2024-01-05", "2024-01-06", "2024-01-05", "2024-01-01", "2024-01-09"]
+                           )})
     requests = pd.Series(pd.to_datetime(["2024-01-03", "2024-01-03"]), index=pd.Index([0, 1], name="user_id"))
     # A retriever that knows all five items (from a third user), and the two users' history.
     catalogue = Popularity().fit(pd.concat([history, pd.DataFrame({"user_id": 2, "item_id": range(5)})]))

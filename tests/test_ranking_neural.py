@@ -74,12 +74,12 @@ def test_cross_layers_compute_x0_times_affine_plus_x():
     weights, biases = rng.normal(size=(2, 3, 3)), rng.normal(size=(2, 3))
     network = CrossNetwork(width=3, n_layers=2)
     with torch.no_grad():
-        for layer, W, b in zip(network.layers, weights, biases):
+        for layer, W, b in zip(network.layers, weights, biases, strict=True):
             layer.weight.copy_(torch.as_tensor(W))
             layer.bias.copy_(torch.as_tensor(b))
         got = network(torch.as_tensor(x0)).numpy()
     x = x0
-    for W, b in zip(weights, biases):
+    for W, b in zip(weights, biases, strict=True):
         x = x0 * (x @ W.T + b) + x  # x_{l+1} = x_0 ⊙ (W_l x_l + b_l) + x_l, row by row
     np.testing.assert_allclose(got, x, rtol=1e-12, atol=1e-12)
 

@@ -11,8 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recsys_tutorial import evaluation as ev
-from recsys_tutorial.rerank import RerankPipeline, business_boost, calibrate, category_cap, filter_items, freshness_boost
-from recsys_tutorial.rerank import genre_matrix, genre_profiles, mmr, simulate_feedback_loop
+from recsys_tutorial.rerank import (
+    RerankPipeline,
+    business_boost,
+    calibrate,
+    category_cap,
+    filter_items,
+    freshness_boost,
+    genre_matrix,
+    genre_profiles,
+    mmr,
+    simulate_feedback_loop,
+)
 
 # Ties are frequent on purpose (0 and 1 drawn often): the rules promise "ties go to the earlier position".
 score_values = st.one_of(st.floats(-100, 100, allow_nan=False), st.sampled_from([0.0, 1.0]))
@@ -65,7 +75,8 @@ def test_no_rule_invents_or_repeats_an_item(case, name):
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(st.lists(user_lists(), min_size=1, max_size=4), st.permutations(["filter", "cap window", "mmr", "calibrate", "business"]),
+@given(st.lists(user_lists(), min_size=1, max_size=4),
+       st.permutations(["filter", "cap window", "mmr", "calibrate", "business"]),
        st.integers(1, 5))
 def test_a_pipeline_of_rules_keeps_lists_distinct_and_padded(cases, names, n_steps):
     n = max(case[0] for case in cases)
@@ -184,7 +195,9 @@ def _greedy(scores, k, gain):
 def _slow_mmr(scores, vectors, lam, k):
     """λ·rel_i − (1 − λ)·max_{j∈S} cos(v_i, v_j), 0 for the first pick."""
     cos = lambda i, j: vectors[i] @ vectors[j] / np.linalg.norm(vectors[i]) / np.linalg.norm(vectors[j])  # noqa: E731
-    return _greedy(scores, k, lambda chosen, i, rel: lam * rel[i] - (1 - lam) * max((cos(i, j) for j in chosen), default=0.0))
+    return _greedy(
+        scores, k, lambda chosen, i, rel: lam * rel[i] - (1 - lam) * max((cos(i, j) for j in chosen), default=0.0)
+    )
 
 
 def test_mmr_hand_example_switches_to_the_dissimilar_item():
@@ -221,7 +234,8 @@ def test_calibrate_hand_example():
     # item 0. Step 2: item 1 gives ½(1 + .875) − ½·1.9585 = −.0418, item 2 gives q = p, KL 0: ½(1 + 0) = .5.
     # Item 2 wins while (1 − λ)·.875 < λ·1.9585, i.e. λ > .875 / 2.8335 = .309.
     kl_one_genre = 0.5 * np.log(0.5 / 0.995) + 0.5 * np.log(0.5 / 0.005)
-    assert float(ev.calibration_kl([0.5, 0.5], [1.0, 0.0])) == pytest.approx(kl_one_genre) and round(kl_one_genre, 4) == 1.9585
+    assert float(ev.calibration_kl([0.5, 0.5], [1.0, 0.0])) == pytest.approx(kl_one_genre)
+    assert round(kl_one_genre, 4) == 1.9585
     genres, p = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), [0.5, 0.5]
     items, scores = np.array([0, 1, 2]), np.array([1.0, 0.9, 0.2])
     assert calibrate(items, scores, genres, p, lam=0.5, k=2)[0].tolist() == [0, 2]
@@ -236,14 +250,18 @@ def test_calibrate_equals_the_objective_recomputed_step_by_step(seed):
     rng = np.random.default_rng(seed)
     scores, genres, p = rng.random(5), rng.dirichlet(np.ones(3), size=5), rng.dirichlet(np.ones(3))
     for lam in (0.2, 0.5, 0.9):
-        assert calibrate(np.arange(5), scores, genres, p, lam=lam, k=2)[0].tolist() == _slow_calibrate(scores, genres, p, lam, 2)
-        assert calibrate(np.arange(5), scores, genres, p, lam=lam, k=5)[0].tolist() == _slow_calibrate(scores, genres, p, lam, 5)
+        for k in (2, 5):
+            assert calibrate(np.arange(5), scores, genres, p, lam=lam, k=k)[0].tolist() == _slow_calibrate(
+                scores, genres, p, lam, k
+            )
 
 
 def test_calibrate_lowers_miscalibration_as_lam_grows():
     # The model's best items are mostly genre 0; the user is (.5, .3, .2). On this example the chosen
     # list's KL falls (weakly) with λ: 0.90 up to λ = .2, then 0.036 (greedy: not promised in general).
-    genres = np.array([[1, 0, 0], [1, 0, 0], [.5, .5, 0], [1, 0, 0], [0, 1, 0], [0, .5, .5], [0, 0, 1], [1, 0, 0]], float)
+    genres = np.array(
+        [[1, 0, 0], [1, 0, 0], [.5, .5, 0], [1, 0, 0], [0, 1, 0], [0, .5, .5], [0, 0, 1], [1, 0, 0]], float
+    )
     p, scores = np.array([0.5, 0.3, 0.2]), np.linspace(1.0, 0.3, 8)
     kls = [ev.miscalibration(calibrate(np.arange(8), scores, genres, p, lam=lam, k=4)[0][None], genres, p[None])[0]
            for lam in np.linspace(0, 1, 21)]
@@ -279,7 +297,9 @@ def test_business_boost_with_a_mapping_and_an_array():
 # --- genre distributions ----------------------------------------------------------------------
 
 
-TABLE = pd.DataFrame({"genres": [("Drama",), ("Comedy", "Drama"), ("Action", "Comedy", "Drama")], "category": list("bab")})
+TABLE = pd.DataFrame(
+    {"genres": [("Drama",), ("Comedy", "Drama"), ("Action", "Comedy", "Drama")], "category": list("bab")}
+)
 
 
 def test_genre_matrix_from_tuples_and_from_single_labels():
@@ -311,7 +331,8 @@ def test_calibration_kl_equals_scipy_relative_entropy(seed):
     p[0] = 0.0  # a genre the user never watched contributes nothing
     p /= p.sum()
     for alpha in (0.01, 0.5, 1.0):
-        assert float(ev.calibration_kl(p, q, alpha)) == pytest.approx(scipy.stats.entropy(p, (1 - alpha) * q + alpha * p))
+        mixed = (1 - alpha) * q + alpha * p
+        assert float(ev.calibration_kl(p, q, alpha)) == pytest.approx(scipy.stats.entropy(p, mixed))
     assert float(ev.calibration_kl(p, p)) == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(ValueError, match="alpha"):
         ev.calibration_kl(p, q, alpha=0.0)
@@ -411,7 +432,8 @@ def test_feedback_loop_with_a_fixed_model_walks_down_its_ranking():
     assert shown.shape == (4, 3)
     assert shown.tolist() == [unseen[s : s + 3] for s in range(4)]
     # two accepted a session; a candidate pool smaller than k pads with -1
-    assert simulate_feedback_loop(fixed, [], n_sessions=2, k=3, n_accepted=2, n_candidates=2).tolist() == [[0, 1, -1], [2, 3, -1]]
+    shown = simulate_feedback_loop(fixed, [], n_sessions=2, k=3, n_accepted=2, n_candidates=2)
+    assert shown.tolist() == [[0, 1, -1], [2, 3, -1]]
 
 
 def test_feedback_loop_calls_rerank_with_the_history_and_the_candidates():
@@ -421,7 +443,9 @@ def test_feedback_loop_calls_rerank_with_the_history_and_the_candidates():
         calls.append((history.tolist(), items.tolist(), scores.tolist()))
         return items[::-1], scores[::-1]
 
-    shown = simulate_feedback_loop(lambda history: -np.arange(6.0), [5], n_sessions=2, k=2, n_candidates=3, rerank=reverse)
+    shown = simulate_feedback_loop(
+        lambda history: -np.arange(6.0), [5], n_sessions=2, k=2, n_candidates=3, rerank=reverse
+    )
     # session 0: candidates 0 1 2, reversed 2 1 0: shows (2, 1), the user takes 2
     assert calls == [([5], [0, 1, 2], [0.0, -1.0, -2.0]), ([5, 2], [0, 1, 3], [0.0, -1.0, -3.0])]
     assert shown.tolist() == [[2, 1], [3, 1]]
@@ -429,7 +453,7 @@ def test_feedback_loop_calls_rerank_with_the_history_and_the_candidates():
 
 # --- bad input --------------------------------------------------------------------------------
 
-I, S = np.array([0, 1, 2]), np.array([3.0, 2.0, 1.0])
+ITEMS, S = np.array([0, 1, 2]), np.array([3.0, 2.0, 1.0])
 VECTORS, GENRES, P = np.eye(3), np.eye(3), np.ones(3) / 3
 SAME = ("same", lambda user, i, s: (i, s))
 
@@ -438,35 +462,39 @@ SAME = ("same", lambda user, i, s: (i, s))
     (lambda: filter_items([0, 1], [1.0], {0}), "filter_items: items and scores must be 1-D arrays of one length"),
     (lambda: category_cap([0, 1, 1], S, list("abc"), 1), "category_cap: the list holds an item twice"),
     (lambda: calibrate([0, 2, 0], S, GENRES, P, 0.5, 2), "calibrate: the list holds an item twice"),
-    (lambda: freshness_boost(I, [1.0, np.nan, 0.0], [1.0] * 3), "freshness_boost: scores contain NaN"),
+    (lambda: freshness_boost(ITEMS, [1.0, np.nan, 0.0], [1.0] * 3), "freshness_boost: scores contain NaN"),
     (lambda: business_boost([0, -1, 2], S, [0.0] * 3), r"business_boost: item ids must be ≥ 0 \(strip the -1 padding"),
     (lambda: filter_items([0.0, 1.0], [1.0, 0.0], {0}), "filter_items: items must be integer item ids"),
-    (lambda: category_cap(I, S, list("abc"), 0), "max_per_category must be an integer ≥ 1, got 0"),
-    (lambda: category_cap(I, S, list("abc"), 1.5), "max_per_category must be an integer ≥ 1, got 1.5"),
-    (lambda: category_cap(I, S, list("abc"), 1, window=0), "window must be None or an integer ≥ 1, got 0"),
-    (lambda: category_cap(I, S, list("ab"), 1), "category_cap: unknown item id 2; categories covers ids 0..1"),
-    (lambda: category_cap(I, S, {0: "a", 1: "b"}, 1), r"category_cap: categories has no entry for item id\(s\) \[2\]"),
-    (lambda: mmr(I, S, VECTORS, lam=1.5, k=2), r"mmr: lam must lie in \[0, 1\], got 1.5"),
-    (lambda: mmr(I, S, VECTORS, lam=-0.1, k=2), r"mmr: lam must lie in \[0, 1\]"),
-    (lambda: calibrate(I, S, GENRES, P, lam=1.01, k=2), r"calibrate: lam must lie in \[0, 1\]"),
-    (lambda: mmr(I, S, VECTORS, 0.5, k=0), "mmr: k must be an integer ≥ 1, got 0"),
-    (lambda: calibrate(I, S, GENRES, P, 0.5, k=0), "calibrate: k must be an integer ≥ 1"),
-    (lambda: mmr(I, S, VECTORS, 0.5, 2, n_pinned=-1), "mmr: n_pinned must be an integer ≥ 0, got -1"),
-    (lambda: calibrate(I, S, GENRES, P, 0.5, 2, n_pinned=-1), "calibrate: n_pinned must be an integer ≥ 0"),
-    (lambda: mmr(I, S, VECTORS[:2], 0.5, 2), "mmr: unknown item id 2; item_vectors covers ids 0..1"),
-    (lambda: mmr(I, S, np.ones(3), 0.5, 2), r"mmr: item_vectors must be an \(n_items, m\) matrix"),
-    (lambda: calibrate(I, S, sp.csr_matrix(GENRES[:2]), P, 0.5, 2), "calibrate: unknown item id 2; item_genres"),
-    (lambda: calibrate(I, S, GENRES, [0.5, 0.5], 0.5, 2), "calibrate: user_genre_history must hold 3 non-negative"),
-    (lambda: calibrate(I, S, GENRES, [1.0, -0.5, 0.5], 0.5, 2), "user_genre_history must hold 3 non-negative"),
-    (lambda: freshness_boost(I, S, [1.0] * 3, half_life_days=0), "half_life_days must be > 0, got 0"),
-    (lambda: freshness_boost(I, S, [1.0, -2.0, 0.0]), "freshness_boost: item ages must be ≥ 0 days, got -2.0"),
-    (lambda: freshness_boost(I, S, [1.0, 2.0]), "freshness_boost: unknown item id 2; item_age_days"),
-    (lambda: freshness_boost(I, S, {0: 1.0}), "freshness_boost: item_age_days has no entry"),
-    (lambda: business_boost(I, S, [0.0, 1.0]), "business_boost: unknown item id 2; boosts covers ids 0..1"),
-    (lambda: RerankPipeline([]).apply([0], np.array([[0, 1]]), np.array([[1.0, 0.0]]), k=0), "k must be an integer ≥ 1"),
-    (lambda: RerankPipeline([]).apply([0], np.array([[0, 0]]), np.array([[1.0, 0.0]])), "RerankPipeline: the list holds an item twice"),
+    (lambda: category_cap(ITEMS, S, list("abc"), 0), "max_per_category must be an integer ≥ 1, got 0"),
+    (lambda: category_cap(ITEMS, S, list("abc"), 1.5), "max_per_category must be an integer ≥ 1, got 1.5"),
+    (lambda: category_cap(ITEMS, S, list("abc"), 1, window=0), "window must be None or an integer ≥ 1, got 0"),
+    (lambda: category_cap(ITEMS, S, list("ab"), 1), "category_cap: unknown item id 2; categories covers ids 0..1"),
+    (lambda: category_cap(ITEMS, S, {0: "a", 1: "b"}, 1),
+     r"category_cap: categories has no entry for item id\(s\) \[2\]"),
+    (lambda: mmr(ITEMS, S, VECTORS, lam=1.5, k=2), r"mmr: lam must lie in \[0, 1\], got 1.5"),
+    (lambda: mmr(ITEMS, S, VECTORS, lam=-0.1, k=2), r"mmr: lam must lie in \[0, 1\]"),
+    (lambda: calibrate(ITEMS, S, GENRES, P, lam=1.01, k=2), r"calibrate: lam must lie in \[0, 1\]"),
+    (lambda: mmr(ITEMS, S, VECTORS, 0.5, k=0), "mmr: k must be an integer ≥ 1, got 0"),
+    (lambda: calibrate(ITEMS, S, GENRES, P, 0.5, k=0), "calibrate: k must be an integer ≥ 1"),
+    (lambda: mmr(ITEMS, S, VECTORS, 0.5, 2, n_pinned=-1), "mmr: n_pinned must be an integer ≥ 0, got -1"),
+    (lambda: calibrate(ITEMS, S, GENRES, P, 0.5, 2, n_pinned=-1), "calibrate: n_pinned must be an integer ≥ 0"),
+    (lambda: mmr(ITEMS, S, VECTORS[:2], 0.5, 2), "mmr: unknown item id 2; item_vectors covers ids 0..1"),
+    (lambda: mmr(ITEMS, S, np.ones(3), 0.5, 2), r"mmr: item_vectors must be an \(n_items, m\) matrix"),
+    (lambda: calibrate(ITEMS, S, sp.csr_matrix(GENRES[:2]), P, 0.5, 2), "calibrate: unknown item id 2; item_genres"),
+    (lambda: calibrate(ITEMS, S, GENRES, [0.5, 0.5], 0.5, 2), "calibrate: user_genre_history must hold 3 non-negative"),
+    (lambda: calibrate(ITEMS, S, GENRES, [1.0, -0.5, 0.5], 0.5, 2), "user_genre_history must hold 3 non-negative"),
+    (lambda: freshness_boost(ITEMS, S, [1.0] * 3, half_life_days=0), "half_life_days must be > 0, got 0"),
+    (lambda: freshness_boost(ITEMS, S, [1.0, -2.0, 0.0]), "freshness_boost: item ages must be ≥ 0 days, got -2.0"),
+    (lambda: freshness_boost(ITEMS, S, [1.0, 2.0]), "freshness_boost: unknown item id 2; item_age_days"),
+    (lambda: freshness_boost(ITEMS, S, {0: 1.0}), "freshness_boost: item_age_days has no entry"),
+    (lambda: business_boost(ITEMS, S, [0.0, 1.0]), "business_boost: unknown item id 2; boosts covers ids 0..1"),
+    (lambda: RerankPipeline([]).apply([0], np.array([[0, 1]]), np.array([[1.0, 0.0]]), k=0),
+     "k must be an integer ≥ 1"),
+    (lambda: RerankPipeline([]).apply([0], np.array([[0, 0]]), np.array([[1.0, 0.0]])),
+     "RerankPipeline: the list holds an item twice"),
     (lambda: RerankPipeline([SAME]).apply([0, 1], np.array([[0, 1]]), np.array([[1.0, 0.0]])), "one user id per row"),
-    (lambda: RerankPipeline([SAME, SAME]).apply([0], np.array([[0, 1]]), np.array([[1.0, 0.0]])), "step names must be distinct"),
+    (lambda: RerankPipeline([SAME, SAME]).apply([0], np.array([[0, 1]]), np.array([[1.0, 0.0]])),
+     "step names must be distinct"),
     (lambda: RerankPipeline([("short", lambda user, i, s: (i[:1], s))]).rerank(0, [0, 1], [1.0, 0.0]),
      "rule 'short' returned 1 items but 2 scores"),
 ])
@@ -478,4 +506,4 @@ def test_bad_input_is_rejected_with_a_message(call, message):
 def test_negative_age_message_names_the_negative_age_even_next_to_a_missing_one():
     # NaN means "no age known" and is allowed; the message should report the offending −2, not NaN.
     with pytest.raises(ValueError, match="item ages must be ≥ 0 days, got -2.0"):
-        freshness_boost(I, S, [np.nan, -2.0, 0.0])
+        freshness_boost(ITEMS, S, [np.nan, -2.0, 0.0])

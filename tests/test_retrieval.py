@@ -48,12 +48,13 @@ def test_save_and_load_round_trip(tmp_path):
     index.save(tmp_path / "items.faiss")
     loaded = retrieval.VectorIndex.load(tmp_path / "items.faiss")
     assert loaded.kind == "ivfpq" and loaded.metric == "cosine" and loaded.params == index.params
-    for a, b in zip(index.search(q, 5), loaded.search(q, 5)):
+    for a, b in zip(index.search(q, 5), loaded.search(q, 5), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
 def test_neighbour_recall_by_hand():
-    assert retrieval.neighbour_recall(np.array([[1, 2, 3], [4, 5, 6]]), np.array([[3, 2, 9], [7, 8, 9]])) == pytest.approx(2 / 6)
+    approx, exact = np.array([[1, 2, 3], [4, 5, 6]]), np.array([[3, 2, 9], [7, 8, 9]])
+    assert retrieval.neighbour_recall(approx, exact) == pytest.approx(2 / 6)
 
 
 def test_search_unseen_skips_training_items():
@@ -103,7 +104,8 @@ def test_bad_input_is_named(call, message):
 
 def test_sweep_reports_recall_that_rises_with_nprobe():
     x, q = _data()
-    table = retrieval.sweep(x, q, [{"kind": "ivf", "nprobe": 1}, {"kind": "ivf", "nprobe": 32}, {"kind": "flat"}], k=5, single_queries=20)
+    configs = [{"kind": "ivf", "nprobe": 1}, {"kind": "ivf", "nprobe": 32}, {"kind": "flat"}]
+    table = retrieval.sweep(x, q, configs, k=5, single_queries=20)
     assert list(table.columns[:2]) == ["kind", "nprobe"]
     assert table["recall@k"].iloc[0] < table["recall@k"].iloc[1] <= table["recall@k"].iloc[2] == 1.0
     assert (table[["build s", "QPS batched", "QPS one by one", "memory MB"]] > 0).all().all()
@@ -112,7 +114,8 @@ def test_sweep_reports_recall_that_rises_with_nprobe():
 def test_every_sweep_config_is_scored_against_its_own_metric():
     """A cosine flat index is exact under cosine: recall 1, even when an inner-product config comes first."""
     x, q = _data()
-    table = retrieval.sweep(x, q, [{"kind": "flat", "metric": "ip"}, {"kind": "flat", "metric": "cosine"}], k=5, single_queries=5)
+    configs = [{"kind": "flat", "metric": "ip"}, {"kind": "flat", "metric": "cosine"}]
+    table = retrieval.sweep(x, q, configs, k=5, single_queries=5)
     assert table["recall@k"].tolist() == [1.0, 1.0]
 
 
@@ -122,13 +125,15 @@ def test_brute_force_search_rejects_metrics_it_does_not_compute():
         retrieval.brute_force_search(x, q, 5, metric="l2")
 
 
-@pytest.mark.parametrize("kind, setting", [("ivf", {"nprobe": 3}), ("hnsw", {"ef_search": 12}), ("ivfpq", {"nprobe": 3, "refine_factor": 2})])
+@pytest.mark.parametrize(
+    "kind, setting", [("ivf", {"nprobe": 3}), ("hnsw", {"ef_search": 12}), ("ivfpq", {"nprobe": 3, "refine_factor": 2})]
+)
 def test_search_settings_change_without_a_rebuild(kind, setting):
     """Re-tuning a built index answers exactly as an index built with that setting."""
     x, q = _data()
     fresh = retrieval.build_index(x, kind, **setting)
     tuned = retrieval.build_index(x, kind).set_search_params(**setting)
-    for a, b in zip(fresh.search(q, 10), tuned.search(q, 10)):
+    for a, b in zip(fresh.search(q, 10), tuned.search(q, 10), strict=True):
         np.testing.assert_array_equal(a, b)
     assert tuned.params == fresh.params
 
@@ -174,13 +179,15 @@ def test_sweep_builds_each_index_once_and_matches_separate_builds(monkeypatch):
     x, q = _data()
     builds = []
     build_index = retrieval.build_index
-    monkeypatch.setattr(retrieval, "build_index", lambda *a, **kw: builds.append(kw.get("kind")) or build_index(*a, **kw))
+    monkeypatch.setattr(
+        retrieval, "build_index", lambda *a, **kw: builds.append(kw.get("kind")) or build_index(*a, **kw)
+    )
     configs = [{"kind": "ivf", "nprobe": p} for p in (1, 4, 16)] + [{"kind": "hnsw", "ef_search": e} for e in (8, 32)]
     configs += [{"kind": "ivf"}, {"kind": "ivfpq", "m": 4}, {"kind": "ivfpq", "m": 4, "refine_factor": 0}]
     table = retrieval.sweep(x, q, configs, k=10, single_queries=0)
     assert sorted(builds) == ["flat", "hnsw", "ivf", "ivfpq"]  # the exact reference, then one build per index
     _, exact = retrieval.brute_force_search(x, q, 10)
-    for config, recall in zip(configs, table["recall@k"]):
+    for config, recall in zip(configs, table["recall@k"], strict=True):
         assert recall == retrieval.neighbour_recall(build_index(x, **config).search(q, 10)[1], exact), config
     assert table["QPS one by one"].isna().all()
     # The default nprobe after a sweep of other values: the config without nprobe gets the default again.

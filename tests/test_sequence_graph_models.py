@@ -38,7 +38,7 @@ def test_skipgram_pairs_by_hand():
     users = np.array([0, 0, 0, 1, 1])
     items = np.array([5, 6, 7, 8, 9])
     targets, contexts = _skipgram_pairs(users, items, window=2)
-    pairs = sorted(zip(targets.tolist(), contexts.tolist()))
+    pairs = sorted(zip(targets.tolist(), contexts.tolist(), strict=True))
     expected = sorted([(5, 6), (6, 5), (6, 7), (7, 6), (5, 7), (7, 5), (8, 9), (9, 8)])  # never across users
     assert pairs == expected
 

@@ -35,7 +35,9 @@ def test_where_spark_cannot_run_the_skip_says_why(monkeypatch):
     conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conftest)
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real_find_spec(name, *a)
+    )
     assert conftest.spark_unavailable() == "pyspark is not installed (pip install -e '.[spark]')"
     monkeypatch.undo()
     if real_find_spec("pyspark") is not None:
@@ -101,7 +103,9 @@ def test_item_features_equal_pandas(session, events, world, as_of):
     assert list(got.columns) == list(expected.columns)
     # log1p is the one transcendental function: Java's StrictMath (fdlibm) and NumPy's (the C
     # library's) may round it to neighbouring doubles. Every other column is equal to the bit.
-    np.testing.assert_array_max_ulp(got.pop("log_popularity").to_numpy(), expected.pop("log_popularity").to_numpy(), maxulp=1)
+    np.testing.assert_array_max_ulp(
+        got.pop("log_popularity").to_numpy(), expected.pop("log_popularity").to_numpy(), maxulp=1
+    )
     pd.testing.assert_frame_equal(got, expected, check_exact=True, check_index_type=False)
 
 
@@ -124,8 +128,8 @@ def test_split_breaks_ties_in_time_by_row_order(session):
 
 
 def test_to_spark_keeps_times_and_turns_nan_into_null(session):
-    frame = pd.DataFrame({"timestamp": pd.to_datetime(["2024-03-31 23:59:59", "1999-01-01 00:00:00"]), "rating": [np.nan, 4.0],
-                          "event_type": pd.Categorical(["view", "click"])})
+    frame = pd.DataFrame({"timestamp": pd.to_datetime(["2024-03-31 23:59:59", "1999-01-01 00:00:00"]),
+                          "rating": [np.nan, 4.0], "event_type": pd.Categorical(["view", "click"])})
     out = rs.to_spark(session, frame, row_id=True)
     rows = out.selectExpr("row_id", "unix_micros(timestamp) AS us", "rating", "event_type").toPandas()
     assert rows["us"].tolist() == frame["timestamp"].astype("datetime64[us]").astype("int64").tolist()
@@ -162,7 +166,8 @@ def test_recommend_all_is_the_exact_top_k_of_unseen_items(movielens_spark, movie
     got = recommendations.toPandas()
     user_factors = model.userFactors.toPandas().sort_values("id")
     item_factors = model.itemFactors.toPandas().sort_values("id")
-    scores = np.stack(user_factors["features"]).astype(np.float64) @ np.stack(item_factors["features"]).astype(np.float64).T
+    user_vectors = np.stack(user_factors["features"]).astype(np.float64)
+    scores = user_vectors @ np.stack(item_factors["features"]).astype(np.float64).T
     item_ids = item_factors["id"].to_numpy()
     row_of_user = {user: row for row, user in enumerate(user_factors["id"])}
     for user, seen in train.groupby("user_id")["item_id"]:
@@ -188,10 +193,13 @@ def test_ranking_metrics_equal_the_package_and_mllib(session, movielens_spark, m
     np.testing.assert_allclose(per_user["recall"], evaluation.recall_at_k(recommended, relevant), rtol=0, atol=1e-12)
 
     # MLlib's own evaluator, on (predicted list, relevant set) per user: the same means.
-    lists = recommendations.groupBy("user_id").agg(F.sort_array(F.collect_list(F.struct("rank", "item_id"))).alias("ranked"))
+    lists = recommendations.groupBy("user_id").agg(
+        F.sort_array(F.collect_list(F.struct("rank", "item_id"))).alias("ranked")
+    )
     lists = lists.select("user_id", F.col("ranked.item_id").cast("array<double>").alias("prediction"))
     relevant_sets = (
-        spark_test.select("user_id", "item_id").join(spark_train.select("user_id", "item_id"), ["user_id", "item_id"], "left_anti")
+        spark_test.select("user_id", "item_id")
+        .join(spark_train.select("user_id", "item_id"), ["user_id", "item_id"], "left_anti")
         .groupBy("user_id").agg(F.collect_set(F.col("item_id").cast("double")).alias("label"))
     )
     joined = relevant_sets.join(lists, "user_id")

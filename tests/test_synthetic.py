@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +36,7 @@ def test_exact_number_of_events(n_interactions):
 def test_funnels_are_prefixes_view_click_cart_purchase(world):
     per_pair = world.interactions.groupby(["user_id", "item_id", "event_type"], observed=False).size().unstack()
     steps = ["view", "click", "add_to_cart", "purchase"]
-    for earlier, later in zip(steps, steps[1:]):
+    for earlier, later in pairwise(steps):
         assert (per_pair[later] <= per_pair[earlier]).all(), f"more {later} than {earlier} for some pair"
 
 
@@ -167,7 +169,7 @@ def test_a_co_occurrence_model_beats_popularity_and_the_oracle_beats_both(world)
         top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
         discounts = 1 / np.log2(np.arange(2, 12))
         total = 0.0
-        for user, row in zip(users, top):
+        for user, row in zip(users, top, strict=True):
             targets = relevant[user] - set(seen[user].indices)
             gains = np.isin(row, list(targets))
             total += (gains * discounts).sum() / discounts[: min(10, len(targets))].sum()

@@ -21,7 +21,8 @@ def tidy_outputs(outputs: list[dict]) -> list[dict]:
     merged: list[dict] = []
     for output in outputs:
         previous = merged[-1] if merged else None
-        if output["output_type"] == "stream" and previous and previous["output_type"] == "stream" and previous["name"] == output["name"]:
+        if (output["output_type"] == "stream" and previous and previous["output_type"] == "stream"
+                and previous["name"] == output["name"]):
             previous["text"] = "".join(previous["text"]) + "".join(output["text"])
         else:
             merged.append(output)

@@ -1,9 +1,10 @@
-"""The API reference's constants: each is documented by the ``#:`` comment above its definition.
+"""The API reference's constants, each documented by its ``#:`` comment.
 
-autodoc reads ``#:`` comments only in the module a directive names. A constant that a package
-re-exports (``recsys_tutorial.data.EVENT_TYPES``, defined in ``recsys_tutorial.data.dataset``)
-has none there, so autodoc falls back on its value's class docstring ("Built-in immutable
-sequence..."). This looks the comment up in the submodule that defines the constant instead.
+autodoc reads ``#:`` comments only in the module a directive names. A
+constant that a package re-exports (``recsys_tutorial.data.EVENT_TYPES``,
+defined in ``recsys_tutorial.data.dataset``) has none there, so autodoc falls
+back on its value's class docstring ("Built-in immutable sequence..."). This
+looks the comment up in the submodule that defines the constant instead.
 """
 
 import sys
@@ -12,15 +13,16 @@ from sphinx.pycode import ModuleAnalyzer
 
 
 def _defining_comment(modname, attr):
-    """The ``#:`` comment of ``attr`` in ``modname`` or the submodule it was imported from."""
+    """``attr``'s ``#:`` comment, in ``modname`` or its defining submodule."""
     value = getattr(sys.modules[modname], attr)
     for name in sorted(sys.modules):
         module = sys.modules[name]
-        if not (name == modname or name.startswith(modname + ".")) or getattr(module, attr, None) is not value:
+        in_package = name == modname or name.startswith(modname + ".")
+        if not in_package or getattr(module, attr, None) is not value:
             continue
         try:
             docs = ModuleAnalyzer.for_module(name).find_attr_docs()
-        except Exception:  # a compiled or source-less module has no comments to give
+        except Exception:  # a compiled or source-less module has no comments
             continue
         if ("", attr) in docs:
             return list(docs[("", attr)])
@@ -34,7 +36,10 @@ def _document_constant(app, what, name, obj, options, lines):
     comment = _defining_comment(modname, attr)
     if comment is not None:
         lines[:] = comment
-    elif type(obj).__doc__ and "\n".join(lines).strip() == type(obj).__doc__.strip():
+    elif (
+        type(obj).__doc__
+        and "\n".join(lines).strip() == type(obj).__doc__.strip()
+    ):
         lines[:] = []  # a class docstring says nothing about this value
 
 

@@ -54,11 +54,16 @@ class Dataset:
     Examples
     --------
     >>> import pandas as pd
-    >>> inter = pd.DataFrame({"user_id": [0, 1], "item_id": [1, 0],
-    ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]),
-    ...                       "event_type": ["view", "click"], "rating": [float("nan"), 4.0]})
+    >>> inter = pd.DataFrame({
+    ...     "user_id": [0, 1],
+    ...     "item_id": [1, 0],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...     "event_type": ["view", "click"],
+    ...     "rating": [float("nan"), 4.0],
+    ... })
     >>> users = pd.DataFrame({"user_id": [0, 1]})
-    >>> items = pd.DataFrame({"item_id": [0, 1], "category": ["books", "music"]})
+    >>> items = pd.DataFrame({"item_id": [0, 1],
+    ...                       "category": ["books", "music"]})
     >>> Dataset(inter, users, items).n_users
     2
     """
@@ -170,7 +175,9 @@ def _check_id_table(table: pd.DataFrame, name: str, id_column: str) -> None:
         raise ValueError(f"{name}: duplicated column(s) {sorted(set(table.columns[table.columns.duplicated()]))}")
     column = table[id_column]
     if not pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column) or column.isna().any():
-        raise ValueError(f"{name}: column '{id_column}' must hold integers without missing values, got dtype {column.dtype}")
+        raise ValueError(
+            f"{name}: column '{id_column}' must hold integers without missing values, got dtype {column.dtype}"
+        )
     ids = column.to_numpy()
     if not np.array_equal(ids, np.arange(len(table))):
         raise ValueError(

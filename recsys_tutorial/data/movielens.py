@@ -218,7 +218,8 @@ def _parse_recbole(files: dict[str, tuple[str, bytes]]) -> tuple[pd.DataFrame, p
         genres.append(tuple(g for g in GENRES if g in names))  # GroupLens flag order
     items = pd.DataFrame({
         "raw_item_id": _numbers(table["item_id"], "item_id", label, integer=True),
-        "title": [_join_recbole_title(t, y) for t, y in zip(table["movie_title"], table["release_year"])],
+        "title": [_join_recbole_title(t, y)
+                  for t, y in zip(table["movie_title"], table["release_year"], strict=True)],
         "genres": genres,
     })  # fmt: skip
 

@@ -89,7 +89,9 @@ def fetch_movielens_100k(cache_dir: str | os.PathLike | None = None) -> Path:
         try:
             return fetch(cache)
         except Exception as error:  # noqa: BLE001 - every failure is reported in the final error
-            log.warning("MovieLens-100K: %s failed: %s", fetch.__name__.lstrip("_"), error)
+            # Info, not a warning: the next source may well succeed (no network to GroupLens is
+            # the usual case offline), and a warning would print into the reader's notebook.
+            log.info("MovieLens-100K: %s failed: %s", fetch.__name__.lstrip("_"), error)
             failures.append(f"{fetch.__name__.lstrip('_')}: {error}")
     raise RuntimeError(_no_copy_message(cache, failures))
 

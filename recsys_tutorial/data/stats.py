@@ -48,7 +48,8 @@ def summary(dataset: Dataset) -> pd.Series:
     Examples
     --------
     >>> from recsys_tutorial.data import make_synthetic
-    >>> s = summary(make_synthetic(n_users=100, n_items=50, n_interactions=500))
+    >>> world = make_synthetic(n_users=100, n_items=50, n_interactions=500)
+    >>> s = summary(world)
     >>> int(s["events"])
     500
     """

@@ -15,13 +15,14 @@ The model, for user u and item i of category c(i):
               P(i | u, c, t) ∝ π_i(t) · exp(s_ui)     (within the category)
 
 A *session* picks a user with probability ∝ rank^(−β) (heavy-tailed activity), a start time
-(trend × weekly seasonality × hour of day), a category c ~ P(c | u, t), and a geometric number of engagements a few minutes apart. Each
-engagement picks an item of c released by then: the best of ``n_candidates`` items drawn by
-popularity, judged by match plus Gumbel noise (sampling-importance-resampling, exact as the
-number of candidates grows); after the first, the match is with w_u + λ · v_prev, so a session
-drifts through similar items. Each engagement is a view, then a funnel click → add_to_cart → purchase
-whose step probabilities rise with the standardised affinity; about ``rating_fraction`` of
-engagements carry a 1–5 rating (an ordered-probit of affinity) on their last event.
+(trend × weekly seasonality × hour of day), a category c ~ P(c | u, t), and a geometric number of
+engagements a few minutes apart. Each engagement picks an item of c released by then: the best
+of ``n_candidates`` items drawn by popularity, judged by match plus Gumbel noise
+(sampling-importance-resampling, exact as the number of candidates grows); after the first, the
+match is with w_u + λ · v_prev, so a session drifts through similar items. Each engagement is a
+view, then a funnel click → add_to_cart → purchase whose step probabilities rise with the
+standardised affinity; about ``rating_fraction`` of engagements carry a 1–5 rating (an
+ordered-probit of affinity) on their last event.
 
 Drift (optional): from ``drift_date`` on, tastes move towards a permuted copy of themselves
 (``taste_shift``) and item popularity towards a permuted ranking (``popularity_shift``).
@@ -258,7 +259,8 @@ def make_synthetic(
 
     Examples
     --------
-    >>> ds = make_synthetic(n_users=200, n_items=100, n_interactions=1_000, random_state=0)
+    >>> ds = make_synthetic(n_users=200, n_items=100, n_interactions=1_000,
+    ...                     random_state=0)
     >>> len(ds.interactions), ds.n_users, ds.n_items
     (1000, 200, 100)
     """
@@ -295,7 +297,10 @@ def make_synthetic(
         category_perm = rng.permutation(n_categories)
         shifted_taste = (1 - taste_shift) * taste + taste_shift * taste[:, category_perm]
         # Geometric interpolation in log space, normalised there too (no underflow at steep exponents).
-        log_shifted = (1 - popularity_shift) * np.log(popularity) + popularity_shift * np.log(popularity[rng.permutation(n_items)])
+        log_shifted = (
+            (1 - popularity_shift) * np.log(popularity)
+            + popularity_shift * np.log(popularity[rng.permutation(n_items)])
+        )
         shifted_popularity = np.exp(log_shifted - log_shifted.max())
         shifted_popularity /= shifted_popularity.sum()
     truth = SyntheticTruth(
@@ -406,7 +411,7 @@ def _sessions(
     depth = np.ones(n, dtype=np.int64)
     alive = np.ones(n, dtype=bool)
     lags = np.zeros((n, 4))
-    for step, (rate, slope) in enumerate(zip(funnel_rates, (1.0, 0.8, 0.8)), start=1):
+    for step, (rate, slope) in enumerate(zip(funnel_rates, (1.0, 0.8, 0.8), strict=True), start=1):
         p = _sigmoid(_logit(rate) + slope * z)
         alive &= rng.random(n) < p
         depth += alive
@@ -439,7 +444,10 @@ class _CategorySampler:
 
     def draw(self, category: np.ndarray, size: int, rng) -> np.ndarray:
         """``size`` popularity-weighted draws per row from each row's category: (n, size) items."""
-        target = self.mass_before[category][:, None] + rng.random((len(category), size)) * self.category_mass[category][:, None]
+        target = (
+            self.mass_before[category][:, None]
+            + rng.random((len(category), size)) * self.category_mass[category][:, None]
+        )
         position = np.searchsorted(self.cumulative, target, side="right")
         # Floating-point round-off can step one past the category's end.
         position = np.minimum(position, self.last[category][:, None])
@@ -534,7 +542,9 @@ def _check_config(config: dict) -> None:
     if not (np.isfinite(config["session_coherence"]) and config["session_coherence"] >= 0):
         raise ValueError(f"make_synthetic: session_coherence must be >= 0, got {config['session_coherence']!r}")
     if not (np.isfinite(config["taste_concentration"]) and config["taste_concentration"] > 0):
-        raise ValueError(f"make_synthetic: taste_concentration must be a finite number > 0, got {config['taste_concentration']!r}")
+        raise ValueError(
+            f"make_synthetic: taste_concentration must be a finite number > 0, got {config['taste_concentration']!r}"
+        )
     for name in ("new_item_fraction", "rating_fraction", "taste_shift", "popularity_shift"):
         if not 0 <= config[name] <= 1:
             raise ValueError(f"make_synthetic: {name} must lie in [0, 1], got {config[name]!r}")
@@ -548,7 +558,9 @@ def _check_config(config: dict) -> None:
         )
     weekly = np.asarray(config["weekly_profile"], dtype=float)
     if weekly.shape != (7,) or not np.all((weekly > 0) & np.isfinite(weekly)):
-        raise ValueError(f"make_synthetic: weekly_profile must be 7 positive weights (Mon..Sun), got {config['weekly_profile']!r}")
+        raise ValueError(
+            f"make_synthetic: weekly_profile must be 7 positive weights (Mon..Sun), got {config['weekly_profile']!r}"
+        )
     shares = config["category_shares"]
     if shares is not None:
         shares = np.asarray(shares, dtype=float)

@@ -23,13 +23,12 @@ Examples
 ...     verdict = numeric_verdict(answer, 0.123456, "the share")
 ...     return verdict if verdict is not None else wrong("a share lies in [0, 1]")
 >>> check_1(None)
-✏️ No answer yet: write yours in the cell above and run this cell again. A worked solution is
-   folded below.
+✏️ No answer yet: write yours in the cell above, then run this cell again.
 >>> check_1(0.1235)
 ✅ Correct: the share is 0.1235.
 >>> check_1(0.12)
-❌ Not yet: 0.12 looks rounded to too few figures; give at least four significant figures (full
-   precision is fine).
+❌ Not yet: 0.12 looks rounded to too few figures; give at least four
+   significant figures (full precision is fine).
 >>> check_1(7)
 ❌ Not yet: a share lies in [0, 1]
 """
@@ -42,15 +41,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "exercise", "correct", "wrong", "as_number", "close", "numeric_verdict", "paired_difference_verdict",
-           "RTOL"]
+__all__ = ["CheckResult", "exercise", "correct", "wrong", "as_number", "close", "numeric_verdict",
+           "paired_difference_verdict", "RTOL"]
 
 #: Relative tolerance of every numeric answer: 0.1 %.
 RTOL = 1e-3
 
-_NOT_ATTEMPTED = (
-    "write yours in the cell above and run this cell again. A worked solution is folded below."
-)
+_NOT_ATTEMPTED = "write yours in the cell above, then run this cell again."
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,8 @@ class CheckResult:
 
     def __repr__(self) -> str:
         verdict = {True: "✅ Correct", False: "❌ Not yet", None: "✏️ No answer yet"}[self.passed]
-        return textwrap.fill(f"{verdict}: {self.message}", width=96, subsequent_indent="   ")
+        # 79 columns: what an output box of the rendered book shows on one line.
+        return textwrap.fill(f"{verdict}: {self.message}", width=79, subsequent_indent="   ")
 
     def __bool__(self) -> bool:
         return bool(self.passed)
@@ -152,7 +150,13 @@ def paired_difference_verdict(answer, test, first: str, second: str, conclusion:
 
 
 def _is_rounded(value: float, expected: float) -> bool:
-    """Is ``value`` ``expected`` rounded to 1–3 significant figures or to a number of decimals?"""
+    """Is ``value`` ``expected`` rounded to 1–3 significant figures or to a number of decimals?
+
+    Never for a whole number under 1,000 (a count such as 31): it is given in full, and an answer
+    of 30 is a miscount, which more figures would not fix.
+    """
+    if float(expected).is_integer() and abs(expected) < 1_000:
+        return False
     candidates = [float(f"{expected:.{figures}g}") for figures in (1, 2, 3)]
     candidates += [round(expected, decimals) for decimals in range(7)]
     return value != 0 and any(np.isclose(value, c, rtol=1e-9, atol=0) for c in candidates)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import load_movielens_100k, make_synthetic, stats
-from . import CheckResult, as_number, close, correct, exercise, numeric_verdict, wrong
+from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -63,7 +63,8 @@ def check_1(density) -> CheckResult:
     if close(value, expected):
         return numeric_verdict(value, expected, "the density", explain=(
             f"{pairs:,} of {cells:,} cells hold a purchase: the purchase matrix is {all_events / expected:.0f} "
-            "times emptier than the matrix of all events, which is why models learn from views and clicks too."))  # fmt: skip
+            "times emptier than the matrix of all events, which is why models learn from views and clicks "
+            "too."))  # fmt: skip
     if close(value, all_events):
         return wrong("that is the density of the matrix of *all* events, which the chapter computed; keep only "
                      "the rows whose event_type is 'purchase' first.")

@@ -90,7 +90,8 @@ def check_2(share) -> CheckResult:
     if close(value, expected):
         return numeric_verdict(value, expected, "the share", explain=(
             f"{(cold_user | cold_item).sum():,} of {len(test):,} test events: a quarter of the future is out of "
-            "reach of a model that learns from interactions alone; content features and popularity must serve it."))  # fmt: skip
+            "reach of a model that learns from interactions alone; content features and popularity must "
+            "serve it."))  # fmt: skip
     if close(value, cold_user.mean() + cold_item.mean(), rtol=_EXACT):
         return wrong("you added the two shares, so events whose user *and* item are both cold count twice; "
                      "count each event once (user cold OR item cold).")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import CheckResult, exercise, paired_difference_verdict
 
@@ -24,7 +24,7 @@ def _per_user_ndcg(model):
     return evaluation.evaluate(model.fit(train), train, test, per_user=True)["ndcg@10"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _chapter_model(name: str):
     """Per-user NDCG@10 of a model fitted as in the chapter."""
     from ..models import Item2Vec, LightGCN, SASRec

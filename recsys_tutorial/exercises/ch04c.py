@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import CheckResult, exercise, paired_difference_verdict
 
@@ -21,7 +21,7 @@ def _movielens_split():
     return split.per_user_random_split(load_movielens_100k().interactions, test_fraction=0.25, random_state=0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _per_user_ndcg(name: str):
     """Per-user NDCG@10 on the chapter's test split of a model fitted on its training split."""
     from .. import evaluation

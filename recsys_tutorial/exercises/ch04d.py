@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import CheckResult, exercise, paired_difference_verdict
 
@@ -18,7 +18,7 @@ def _movielens():
     return load_movielens_100k()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _temporal_item2vec(half_life: float):
     """Per-user NDCG@10 of the chapter's item2vec with ``half_life``, on the per-user temporal split."""
     from .. import evaluation, split
@@ -42,7 +42,7 @@ def _cold_start():
     return pd.concat([known, onboarding]), new_users.drop(onboarding.index)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cold_ndcg(name: str):
     """Per-user NDCG@10 on the new users' later ratings of a model refitted with their onboarding."""
     from .. import evaluation

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import CheckResult, exercise, paired_difference_verdict
 
@@ -23,7 +23,7 @@ def _cold_start():
     return world, known, pd.concat([known, onboarding]), new_users.drop(onboarding.index)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cold_ndcg(name: str):
     """Per-user NDCG@10 on the new users' later events."""
     import numpy as np

@@ -49,7 +49,8 @@ def check_1(recall) -> CheckResult:
     verdict = numeric_verdict(recall, expected, "the recall@10 of IVF-PQ with 8-byte codes",
                               explain=f"Each vector is now 8 bytes of code instead of 256 bytes of floats, and "
                                       f"{1 - expected:.0%} of the true neighbours are lost; re-ranking a short list "
-                                      f"against the full vectors brings recall back to {recall_by['re-ranked']:.4f}.")  # fmt: skip
+                                      "against the full vectors brings recall back to "
+                                      f"{recall_by['re-ranked']:.4f}.")  # fmt: skip
     if verdict is not None:
         return verdict
     value = as_number(recall, "the recall")
@@ -71,7 +72,8 @@ def _ivf_recall_by_nprobe() -> dict[int, float]:
     index = retrieval.build_index(catalogue, kind="ivf")
     recall = {}
     for nprobe in range(1, 65):
-        recall[nprobe] = retrieval.neighbour_recall(index.set_search_params(nprobe=nprobe).search(queries, 10)[1], exact)
+        found = index.set_search_params(nprobe=nprobe).search(queries, 10)[1]
+        recall[nprobe] = retrieval.neighbour_recall(found, exact)
         if recall[nprobe] >= RECALL_TARGET:
             break
     return recall
@@ -92,9 +94,10 @@ def check_2(nprobe) -> CheckResult:
         return correct(f"nprobe = {expected}: {expected} of the 1,264 cells (about {expected / 1264:.1%} of the "
                        f"catalogue) give recall@10 {recall[expected]:.4f}. Powers of two would have sent you to "
                        f"{1 << (expected - 1).bit_length()}, scanning more cells than needed.")  # fmt: skip
+    if value < 1:
+        return wrong("nprobe is at least 1 cell.")
     if value < expected:
-        return wrong(f"at nprobe = {value} the recall@10 is {recall[value]:.4f}, still below {RECALL_TARGET}." if value >= 1
-                     else "nprobe is at least 1 cell.")  # fmt: skip
+        return wrong(f"at nprobe = {value} the recall@10 is {recall[value]:.4f}, still below {RECALL_TARGET}.")
     if value == 1 << (expected - 1).bit_length():
         return wrong("that is the first power of two on target; the chapter only tried powers of two. Try every "
                      "value in between: a smaller nprobe also reaches the target.")
@@ -139,7 +142,8 @@ def check_3(recall) -> CheckResult:
     expected = by_pool["two sources"]
     verdict = numeric_verdict(recall, expected, f"the candidate recall of the two-source pool of {POOL_SIZE}",
                               explain=f"Popularity added to the same budget gives {by_pool['three sources']:.4f}: "
-                                      "a third source earns its slots only if it finds items the others miss.")  # fmt: skip
+                                      "a third source earns its slots only if it finds items the others "
+                                      "miss.")  # fmt: skip
     if verdict is not None:
         return verdict
     value = as_number(recall, "the candidate recall")

@@ -108,7 +108,8 @@ def check_2(k) -> CheckResult:
 def _intervals() -> dict[str, tuple[float, float]]:
     """The paired 95 % intervals of EASE − ItemKNN NDCG@10 (t and bootstrap), and typical slips."""
     evaluation, train, test, models = _movielens()
-    ease, knn = (evaluation.evaluate(models[name], train, test, per_user=True)["ndcg@10"] for name in ("EASE", "ItemKNN"))
+    ease, knn = (evaluation.evaluate(models[name], train, test, per_user=True)["ndcg@10"]
+                 for name in ("EASE", "ItemKNN"))
     diff = ease - knn
     _, low, high = evaluation.confidence_interval(diff)
     boot = evaluation.paired_test(ease, knn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import CheckResult, exercise, numeric_verdict, paired_difference_verdict, wrong
 
@@ -52,18 +52,24 @@ def _ndcg_of(scores, test_frame):
     return pd.Series(evaluation.ndcg_at_k(top10, relevant), index=test_users)
 
 
-@exercise
-def check_1(recall) -> CheckResult:
-    """Exercise 1: mean candidate recall of a 100-item pool proposed by EASE alone."""
+@cache
+def _pool_recall(sources: tuple[str, ...]) -> float:
+    """Mean candidate recall of the test pool that ``sources`` propose."""
     from .. import ranking, retrieval
 
     *_, test_users, relevant, _, _, _ = _chapter()
-    expected = float(retrieval.candidate_recall(ranking.ranked_lists(_test_pool(["EASE"]), test_users), relevant).mean())
-    verdict = numeric_verdict(recall, expected, "EASE's 100-item pool's recall",
+    lists = ranking.ranked_lists(_test_pool(list(sources)), test_users)
+    return float(retrieval.candidate_recall(lists, relevant).mean())
+
+
+@exercise
+def check_1(recall) -> CheckResult:
+    """Exercise 1: mean candidate recall of a 100-item pool proposed by EASE alone."""
+    verdict = numeric_verdict(recall, _pool_recall(("EASE",)), "EASE's 100-item pool's recall",
                               explain="The same as EASE's recall@100: a pool from one source is its top 100.")
     if verdict is not None:
         return verdict
-    merged = float(retrieval.candidate_recall(ranking.ranked_lists(_test_pool(SOURCES), test_users), relevant).mean())
+    merged = _pool_recall(tuple(SOURCES))
     if abs(float(recall) - merged) < 1e-3 * merged:
         return wrong("that is the merged pool of EASE and item-kNN: pass sources=['EASE'] to build_ranking_frame.")
     return wrong("build the test pool with sources=['EASE'] (train, default_request_times(train, test_users), full, "

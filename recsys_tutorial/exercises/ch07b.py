@@ -49,18 +49,26 @@ def _ndcg(scores, test_frame):
     return pd.Series(evaluation.ndcg_at_k(top10, relevant), index=test_users)
 
 
-@exercise
-def check_1(difference) -> CheckResult:
-    """Exercise 1: paired mean NDCG@10 difference, graded labels − binary labels."""
-    from .. import evaluation, ranking
+@lru_cache(maxsize=1)
+def _graded_and_binary_ndcg():
+    """Per-user NDCG@10 of the chapter's ranker (graded labels) and of one refitted on binary labels."""
+    from .. import ranking
 
-    if isinstance(value := as_number(difference, "the mean difference"), CheckResult):
-        return value  # before the minute of fitting that the expected answer costs
     *_, model, test_frame = _chapter()
     frame = model.training_frame_
     binary = frame.assign(label=(frame["label"] > 0).astype(int))
     ranker = ranking.GBDTRanker(random_state=0).fit(binary[~binary["validation"]], binary[binary["validation"]])
-    test = evaluation.paired_test(_ndcg(test_frame["score"], test_frame), _ndcg(ranker.predict(test_frame), test_frame))
+    return _ndcg(test_frame["score"], test_frame), _ndcg(ranker.predict(test_frame), test_frame)
+
+
+@exercise
+def check_1(difference) -> CheckResult:
+    """Exercise 1: paired mean NDCG@10 difference, graded labels − binary labels."""
+    from .. import evaluation
+
+    if isinstance(value := as_number(difference, "the mean difference"), CheckResult):
+        return value  # before the minute of fitting that the expected answer costs
+    test = evaluation.paired_test(*_graded_and_binary_ndcg())
     return paired_difference_verdict(
         difference, test, "the graded two-stage", "the binary one",
         conclusion="graded labels rank better even on a binary test." if test["ci low"] > 0
@@ -72,9 +80,9 @@ def check_1(difference) -> CheckResult:
     )
 
 
-@exercise
-def check_2(recall) -> CheckResult:
-    """Exercise 2: mean candidate recall of a 50-item pool proposed by EASE alone."""
+@lru_cache(maxsize=1)
+def _ease_pool_recall() -> float:
+    """Mean candidate recall of the 50-item test pool that EASE alone proposes."""
     from .. import ranking, retrieval
     from ..models import EASE
 
@@ -82,8 +90,13 @@ def check_2(recall) -> CheckResult:
     # EASE is deterministic: fitted on the training split, it is the recommender's own EASE.
     pool = ranking.build_ranking_frame(train, ranking.default_request_times(train, test_users),
                                        {"EASE": EASE().fit(train)}, world.items, n_candidates=N_CANDIDATES)
-    expected = float(retrieval.candidate_recall(ranking.ranked_lists(pool, test_users), relevant).mean())
-    verdict = numeric_verdict(recall, expected, "the recall of EASE's 50-item pool",
+    return float(retrieval.candidate_recall(ranking.ranked_lists(pool, test_users), relevant).mean())
+
+
+@exercise
+def check_2(recall) -> CheckResult:
+    """Exercise 2: mean candidate recall of a 50-item pool proposed by EASE alone."""
+    verdict = numeric_verdict(recall, _ease_pool_recall(), "the recall of EASE's 50-item pool",
                               explain="Compare it with the merged pool's in section 7b.2.")
     if verdict is not None:
         return verdict

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
 
@@ -50,14 +50,11 @@ def _ndcg(lists) -> float:
     return float(evaluation.ndcg_at_k(lists, relevant).mean())
 
 
-@exercise
-def check_1(novelty) -> CheckResult:
-    """Exercise 1: mean novelty of the lists calibrated with λ = 0.6 and 4 pinned positions."""
+@lru_cache(maxsize=1)
+def _novelty() -> dict[str, float]:
+    """Mean novelty of the lists calibrated with λ = 0.6 and 4 pinned positions, and of the model's top 10."""
     from .. import evaluation
 
-    value = as_number(novelty, "the mean novelty")
-    if isinstance(value, CheckResult):
-        return value
     movielens, train, _, _, pool, *_, history_genres = _chapter()
     popularity = (train.groupby("item_id")["user_id"].nunique()
                   .reindex(range(movielens.n_items), fill_value=0).to_numpy())
@@ -65,7 +62,16 @@ def check_1(novelty) -> CheckResult:
     def novelty_of(lists):
         return float(evaluation.novelty(lists, popularity, train["user_id"].nunique()).mean())
 
-    calibrated, model = novelty_of(_calibrated(history_genres)), novelty_of(pool[:, :10])
+    return {"calibrated": novelty_of(_calibrated(history_genres)), "model": novelty_of(pool[:, :10])}
+
+
+@exercise
+def check_1(novelty) -> CheckResult:
+    """Exercise 1: mean novelty of the lists calibrated with λ = 0.6 and 4 pinned positions."""
+    value = as_number(novelty, "the mean novelty")
+    if isinstance(value, CheckResult):
+        return value
+    calibrated, model = _novelty()["calibrated"], _novelty()["model"]
     direction = "more" if calibrated > model else "less"
     verdict = numeric_verdict(value, calibrated, "the calibrated lists' mean novelty",
                               explain=f"The model's lists score {model:.4f}: calibration made them {direction} novel.")
@@ -77,52 +83,64 @@ def check_1(novelty) -> CheckResult:
                  "evaluation.novelty(lists, item_popularity, train['user_id'].nunique()).")
 
 
+@cache
+def _capped_ndcg(window: int | None) -> float:
+    """Mean NDCG@10 with at most 2 films of a genre in any ``window`` consecutive slots (None: in the whole list)."""
+    from .. import rerank
+
+    categories = _chapter()[0].items["category"]
+    return _ndcg(_rerank(lambda user, items, scores: rerank.category_cap(items, scores, categories, 2, window=window)))
+
+
 @exercise
 def check_2(ndcg) -> CheckResult:
     """Exercise 2: mean NDCG@10 with at most 2 films of a genre in any 5 consecutive slots."""
-    from .. import rerank
-
     value = as_number(ndcg, "the mean NDCG@10")
     if isinstance(value, CheckResult):
         return value
-    categories = _chapter()[0].items["category"]
-    windowed = _ndcg(_rerank(lambda user, items, scores: rerank.category_cap(items, scores, categories, 2, window=5)))
-    verdict = numeric_verdict(value, windowed, "the mean NDCG@10 under the window cap",
+    verdict = numeric_verdict(value, _capped_ndcg(5), "the mean NDCG@10 under the window cap",
                               explain="Compare it with the whole-list cap of three per genre (section 8.3).")
     if verdict is not None:
         return verdict
-    whole_list = _ndcg(_rerank(lambda user, items, scores: rerank.category_cap(items, scores, categories, 2)))
-    if close(value, whole_list):
+    if close(value, _capped_ndcg(None)):
         return wrong("that caps the whole list at two per genre; pass window=5 so that the cap holds in every five "
                      "consecutive slots.")
     return wrong("re-rank the pool with lambda user, items, scores: rerank.category_cap(items, scores, categories, 2, "
                  "window=5) through rerank_all, then average evaluation.ndcg_at_k(lists, relevant).")
 
 
+@lru_cache(maxsize=1)
+def _calibrated_ndcg() -> dict:
+    """Per-user NDCG@10 of the lists calibrated to each user's latest 50 training ratings and to the whole history."""
+    from .. import evaluation, rerank
+
+    movielens, train, _, relevant, *_, item_genres, history_genres = _chapter()
+    recent = train.sort_values("timestamp", kind="stable").groupby("user_id").tail(50)
+    recent_lists = _calibrated(rerank.genre_profiles(recent, item_genres, movielens.n_users))
+    return {"recent": evaluation.ndcg_at_k(recent_lists, relevant),
+            "whole history": evaluation.ndcg_at_k(_calibrated(history_genres), relevant)}
+
+
 @exercise
 def check_3(ndcg) -> CheckResult:
     """Exercise 3: mean NDCG@10 calibrated to each user's latest 50 training ratings."""
-    from .. import evaluation, rerank
+    from .. import evaluation
 
     value = as_number(ndcg, "the mean NDCG@10")
     if isinstance(value, CheckResult):
         return value
-    movielens, train, test_users, relevant, *_, item_genres, history_genres = _chapter()
-    recent = train.sort_values("timestamp", kind="stable").groupby("user_id").tail(50)
-    recent_lists = _calibrated(rerank.genre_profiles(recent, item_genres, movielens.n_users))
-    full_lists = _calibrated(history_genres)
-    test = evaluation.paired_test(evaluation.ndcg_at_k(recent_lists, relevant),
-                                  evaluation.ndcg_at_k(full_lists, relevant))
+    recent, whole_history = _calibrated_ndcg()["recent"], _calibrated_ndcg()["whole history"]
+    test = evaluation.paired_test(recent, whole_history)
     finding = ("recent taste predicts the next ratings better." if test["ci low"] > 0
                else "the whole history serves better." if test["ci high"] < 0
                else "this test cannot tell the two profiles apart.")
     verdict = numeric_verdict(
-        value, _ndcg(recent_lists), "the mean NDCG@10 calibrated to recent taste",
+        value, float(recent.mean()), "the mean NDCG@10 calibrated to recent taste",
         explain=f"Against the whole-history profile, the paired difference is {test['mean difference']:+.4f} "
         f"[{test['ci low']:+.4f}, {test['ci high']:+.4f}]: {finding}")
     if verdict is not None:
         return verdict
-    if close(value, _ndcg(full_lists)):
+    if close(value, float(whole_history.mean())):
         return wrong("that is calibration to the whole history; build the profile from each user's last 50 ratings "
                      "(sort train by timestamp, then groupby('user_id').tail(50)).")
     return wrong("sort train by timestamp, keep groupby('user_id').tail(50), pass it to rerank.genre_profiles with "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
@@ -48,30 +48,32 @@ def _lists(name):
     return [_paths()[name].recommend(user, k=10).items for user in range(N_USERS)]
 
 
-@exercise
-def check_1(count) -> CheckResult:
-    """Exercise 1: item 0's 30-day count from the snapshot valid 5 days before as_of."""
+@cache
+def _item0_count(days_before: int) -> float:
+    """Item 0's 30-day event count in the snapshot written ``days_before`` days before as_of."""
     import pandas as pd
 
     from ..ranking.online import feature_snapshot
 
-    value = as_number(count, "the count")
-    if isinstance(value, CheckResult):
-        return value
     world = _world()
     history = world.interactions
     as_of = history["timestamp"].max() + pd.Timedelta(seconds=1)
+    moment = as_of - pd.Timedelta(days=days_before)
+    table = feature_snapshot(history, world.items, moment, n_users=world.n_users)["item"]
+    return float(table.loc[0, "item__n_events_30d"])
 
-    def count_at(days):
-        table = feature_snapshot(history, world.items, as_of - pd.Timedelta(days=days), n_users=world.n_users)["item"]
-        return float(table.loc[0, "item__n_events_30d"])
 
-    expected = count_at(14)
-    verdict = numeric_verdict(value, expected, "item 0's 30-day count in the snapshot of as_of − 14 days",
+@exercise
+def check_1(count) -> CheckResult:
+    """Exercise 1: item 0's 30-day count from the snapshot valid 5 days before as_of."""
+    value = as_number(count, "the count")
+    if isinstance(value, CheckResult):
+        return value
+    verdict = numeric_verdict(value, _item0_count(14), "item 0's 30-day count in the snapshot of as_of − 14 days",
                               explain="The snapshot of as_of − 2 days was written after the moment you read at.")
     if verdict is not None:
         return verdict
-    if close(value, count_at(2)):
+    if close(value, _item0_count(2)):
         return wrong("that is the later snapshot's value: a read at as_of − 5 days cannot see rows written at "
                      "as_of − 2 days.")
     return wrong("write feature_snapshot(...)['item'] at as_of − 14 days and at as_of − 2 days (valid_from = that "
@@ -86,7 +88,7 @@ def check_2(share) -> CheckResult:
     value = as_number(share, "the share")
     if isinstance(value, CheckResult):
         return value
-    expected = float(np.mean([a != b for a, b in zip(_lists("cap 3"), _lists("cap 10"))]))
+    expected = float(np.mean([a != b for a, b in zip(_lists("cap 3"), _lists("cap 10"), strict=True)]))
     verdict = numeric_verdict(value, expected, "the share of lists the cap changes")
     if verdict is not None:
         return verdict
@@ -104,7 +106,7 @@ def check_3(overlap) -> CheckResult:
     value = as_number(overlap, "the mean overlap")
     if isinstance(value, CheckResult):
         return value
-    pairs = zip(_lists("cap 3"), _lists("ranking fails"))
+    pairs = zip(_lists("cap 3"), _lists("ranking fails"), strict=True)
     overlaps = [len(set(a) & set(b)) / 10 for a, b in pairs]
     expected = float(np.mean(overlaps))
     verdict = numeric_verdict(value, expected, "the mean overlap",

@@ -8,14 +8,14 @@ the 14 days before 6 May, and the reference period before that training window.
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
 
 from .. import monitoring
 from ..data import make_synthetic
-from . import CheckResult, as_number, close, correct, exercise, numeric_verdict, wrong
+from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -41,7 +41,7 @@ def _feature(name: str) -> pd.Series:
     return pd.Series(np.log1p(np.bincount(train["item_id"], minlength=world.n_items)[items]))  # item popularity
 
 
-@lru_cache(maxsize=None)
+@cache
 def _daily_psi(name: str, baseline: str = "reference") -> pd.Series:
     """Daily PSI of a feature from 6 May; baseline "reference" (the chapter's), "train" or "all before"."""
     times = _world().interactions["timestamp"]
@@ -159,7 +159,7 @@ def check_3(answer) -> CheckResult:
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _trigger_weekly_ndcg(train_window: str) -> pd.Series:
     """Mean NDCG@10 per week of the chapter's trigger policy, replayed with ``train_window``."""
     from ..models import ItemKNN  # imported here: loading the models loads PyTorch

@@ -71,7 +71,10 @@ def _half_mde() -> dict[str, float]:
     }
     # a reader who solves the MDE with the textbook formula as well
     for name, formula in (("textbook", _textbook_n), ("textbook_pooled", _textbook_pooled_n)):
-        mde_t = scipy.optimize.brentq(lambda r: formula(_BASELINE, _BASELINE * (1 + r)) - _BUDGET, 1e-6, 10.0)
+        def shortfall(r, formula=formula):  # users needed for a lift r, minus the budget
+            return formula(_BASELINE, _BASELINE * (1 + r)) - _BUDGET
+
+        mde_t = scipy.optimize.brentq(shortfall, 1e-6, 10.0)
         answers[f"{name}_throughout"] = formula(_BASELINE, _BASELINE * (1 + mde_t / 2))
     answers["mde"] = mde
     return answers
@@ -101,10 +104,12 @@ def check_1(users_per_arm) -> CheckResult:
                      "with the formula instead of multiplying by four.")
     if any(close(value, 2 * v, rtol=rtol) for v in formulas):
         return wrong("that counts both arms; the question asks for users per arm.")
-    if close(value, _BUDGET, rtol=RTOL) or close(value, experiments.sample_size_proportions(_BASELINE, answers["mde"]), rtol=RTOL):
+    full_mde = experiments.sample_size_proportions(_BASELINE, answers["mde"])
+    if close(value, _BUDGET, rtol=RTOL) or close(value, full_mde, rtol=RTOL):
         return wrong("that is the sample for the full MDE; the question asks for half that lift.")
     absolute = _BASELINE + answers["mde"] / 2
-    if absolute < 1 and close(value, experiments.sample_size_proportions(_BASELINE, answers["mde"] / 2, relative=False), rtol=RTOL):
+    if absolute < 1 and close(value, experiments.sample_size_proportions(_BASELINE, answers["mde"] / 2,
+                                                                          relative=False), rtol=RTOL):
         return wrong("that treats the halved lift as rate points (absolute); the MDE here is relative, "
                      "so the treatment rate is 0.05 × (1 + MDE / 2).")
     if verdict is not None:
@@ -120,10 +125,11 @@ def check_1(users_per_arm) -> CheckResult:
 @lru_cache(maxsize=1)
 def _report_decisions() -> dict[str, frozenset[str]]:
     names = list(_REPORT)
-    p = np.array([experiments.two_proportion_ztest(a, _REPORT_USERS, b, _REPORT_USERS).p_value for a, b in _REPORT.values()])
+    p = np.array([experiments.two_proportion_ztest(a, _REPORT_USERS, b, _REPORT_USERS).p_value
+                  for a, b in _REPORT.values()])
 
     def chosen(mask) -> frozenset[str]:
-        return frozenset(name for name, keep in zip(names, mask) if keep)
+        return frozenset(name for name, keep in zip(names, mask, strict=True) if keep)
 
     return {
         "holm": chosen(experiments.holm(p, _ALPHA)[0]),
@@ -182,7 +188,8 @@ def _cuped_sample_sizes() -> dict[str, float]:
 
     d = effect / adjusted.std(ddof=1)  # Cohen's d, for the t-based answer
     t_based = scipy.optimize.brentq(
-        lambda m: scipy.stats.nct.sf(scipy.stats.t.isf(_ALPHA / 2, 2 * m - 2), 2 * m - 2, d * math.sqrt(m / 2)) - _POWER,
+        lambda m: scipy.stats.nct.sf(scipy.stats.t.isf(_ALPHA / 2, 2 * m - 2), 2 * m - 2, d * math.sqrt(m / 2))
+        - _POWER,
         10.0, 1e9,
     )  # fmt: skip
     return {

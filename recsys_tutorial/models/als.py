@@ -74,7 +74,8 @@ class ALS(EmbeddingMixin, Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 1, 0]})
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2],
+    ...                       "item_id": [0, 1, 0, 1, 0]})
     >>> ALS(n_factors=2, alpha=10.0).fit(train).recommend([2], k=1)[0].tolist()
     [[1]]
     """
@@ -110,7 +111,10 @@ class ALS(EmbeddingMixin, Recommender):
         # Confidence counts every interaction, which the binary X has dropped.
         counts = interactions.groupby(["user_id", "item_id"]).size()
         confidence = sp.csr_matrix(
-            (1.0 + self.alpha * counts.to_numpy(dtype=np.float64), (counts.index.get_level_values(0), counts.index.get_level_values(1))),
+            (
+                1.0 + self.alpha * counts.to_numpy(dtype=np.float64),
+                (counts.index.get_level_values(0), counts.index.get_level_values(1)),
+            ),
             shape=X.shape,
         )  # c_ui = 1 + α r_ui on the interacted cells
         by_user, by_item = _SparseConfidence(confidence, dtype), _SparseConfidence(confidence.T.tocsr(), dtype)

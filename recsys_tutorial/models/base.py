@@ -145,7 +145,9 @@ class Recommender:
         self._check_fitted()
         users = self._check_users(user_ids)
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= self.n_items_:
-            raise ValueError(f"recommend: k must be an integer in 1..{self.n_items_} (the items seen in training), got {k!r}")
+            raise ValueError(
+                f"recommend: k must be an integer in 1..{self.n_items_} (the items seen in training), got {k!r}"
+            )
         items = np.empty((len(users), k), dtype=np.int64)
         scores = np.empty((len(users), k), dtype=np.float64)
         known, cold = self._split_users(users)
@@ -239,7 +241,10 @@ def check_positive(model, *names: str, integer: bool = False) -> None:
     """Raise ``ValueError`` naming the first hyperparameter that is not a positive (integer) number."""
     for name in names:
         value = getattr(model, name)
-        ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) if integer else isinstance(value, (int, float, np.number))
+        if integer:
+            ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, (int, float, np.number))
         if not ok or not value > 0:
             kind = "a positive integer" if integer else "a positive number"
             raise ValueError(f"{type(model).__name__}: {name} must be {kind}, got {value!r}")
@@ -253,8 +258,9 @@ def item_sequences(interactions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     step of the sequence, and sequence models learn to predict *new* items, which is what
     ``recommend(exclude_seen=True)`` asks of them.
 
+    >>> days = ["2024-01-02", "2024-01-03", "2024-01-01", "2024-01-02"]
     >>> frame = pd.DataFrame({"user_id": [1, 0, 0, 0], "item_id": [5, 7, 3, 7],
-    ...                       "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-01", "2024-01-02"])})
+    ...                       "timestamp": pd.to_datetime(days)})
     >>> users, items = item_sequences(frame)
     >>> users.tolist(), items.tolist()
     ([0, 0, 1], [3, 7, 5])

@@ -43,7 +43,8 @@ class EASE(Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 1, 0]})
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2],
+    ...                       "item_id": [0, 1, 0, 1, 0]})
     >>> EASE(reg=1.0).fit(train).recommend([2], k=1)[0].tolist()
     [[1]]
     """
@@ -74,7 +75,9 @@ def _inverse_spd(A: np.ndarray) -> np.ndarray:
     """
     factor, info = scipy.linalg.lapack.dpotrf(A, lower=True)
     if info != 0:
-        raise ValueError(f"EASE: the regularised Gram matrix is not positive definite (LAPACK info {info}); increase reg")
+        raise ValueError(
+            f"EASE: the regularised Gram matrix is not positive definite (LAPACK info {info}); increase reg"
+        )
     inverse, info = scipy.linalg.lapack.dpotri(factor, lower=True)
     if info != 0:
         raise ValueError(f"EASE: could not invert the Gram matrix (LAPACK info {info})")

@@ -1,9 +1,10 @@
 """Item2Vec: word2vec's skip-gram over users' item sequences (Barkan & Koenigstein, 2016).
 
-Each user's distinct training items, in the order they first met them, are a sentence and each item a word. Items that occur
-near each other in many sequences get similar vectors. For every item t of a sequence and every
-item c at most ``window`` positions away (its context), skip-gram with negative sampling
-(Mikolov et al., 2013) pushes the pair together and ``n_negatives`` random items n apart:
+Each user's distinct training items, in the order they first met them, are a sentence and each
+item a word. Items that occur near each other in many sequences get similar vectors. For every
+item t of a sequence and every item c at most ``window`` positions away (its context), skip-gram
+with negative sampling (Mikolov et al., 2013) pushes the pair together and ``n_negatives`` random
+items n apart:
 
     L = −Σ_(t, c) [ log σ(v_t · w_c) + Σ_n log σ(−v_t · w_n) ]
 
@@ -86,9 +87,11 @@ class Item2Vec(EmbeddingMixin, Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2, 3, 3], "item_id": [0, 1, 0, 1, 0, 2, 3],
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2, 3, 3],
+    ...                       "item_id": [0, 1, 0, 1, 0, 2, 3],
     ...                       "timestamp": pd.to_datetime(["2024-01-01"] * 7)})
-    >>> model = Item2Vec(n_factors=8, window=1, n_epochs=200, batch_size=4).fit(train)
+    >>> model = Item2Vec(n_factors=8, window=1, n_epochs=200, batch_size=4)
+    >>> model = model.fit(train)
     >>> model.recommend([2], k=1)[0].tolist()
     [[1]]
     """
@@ -133,7 +136,9 @@ class Item2Vec(EmbeddingMixin, Recommender):
         negative_weights = torch.as_tensor(counts**0.75 / (counts**0.75).sum(), dtype=DTYPE)
 
         # 3) Parameters: item vectors v (small random) and context vectors w (zero, as in word2vec).
-        V = torch.nn.Parameter((torch.rand(n_items, self.n_factors, generator=generator, dtype=DTYPE) - 0.5) / self.n_factors)
+        V = torch.nn.Parameter(
+            (torch.rand(n_items, self.n_factors, generator=generator, dtype=DTYPE) - 0.5) / self.n_factors
+        )
         W = torch.nn.Parameter(torch.zeros(n_items, self.n_factors, dtype=DTYPE))
         optimizer = torch.optim.Adam([V, W], lr=self.learning_rate, fused=True)
 

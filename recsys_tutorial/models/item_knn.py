@@ -48,8 +48,10 @@ class ItemKNN(Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 1, 0]})
-    >>> ItemKNN(n_neighbors=5).fit(train).recommend([2], k=1)[0].tolist()  # item 1 goes with item 0
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2],
+    ...                       "item_id": [0, 1, 0, 1, 0]})
+    >>> model = ItemKNN(n_neighbors=5).fit(train)
+    >>> model.recommend([2], k=1)[0].tolist()  # item 1 goes with item 0
     [[1]]
     """
 

@@ -73,7 +73,8 @@ class LightGCN(EmbeddingMixin, Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 1, 0]})
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2],
+    ...                       "item_id": [0, 1, 0, 1, 0]})
     >>> model = LightGCN(n_factors=4, n_epochs=50, batch_size=2).fit(train)
     >>> model.recommend([2], k=1)[0].tolist()
     [[1]]

@@ -79,8 +79,10 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 1, 0]})
-    >>> model = MatrixFactorization(loss="bpr", n_factors=4, n_epochs=50, batch_size=2).fit(train)
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2],
+    ...                       "item_id": [0, 1, 0, 1, 0]})
+    >>> model = MatrixFactorization(loss="bpr", n_factors=4, n_epochs=50,
+    ...                             batch_size=2).fit(train)
     >>> model.recommend([2], k=1)[0].tolist()
     [[1]]
     """
@@ -129,7 +131,9 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
 
         # 2) Training examples: rated pairs (MSE) or interacted pairs (BPR).
         if self.loss == "mse":
-            rated = interactions.dropna(subset=["rating"]).groupby(["user_id", "item_id"], as_index=False)["rating"].mean()
+            rated = (
+                interactions.dropna(subset=["rating"]).groupby(["user_id", "item_id"], as_index=False)["rating"].mean()
+            )
             users = torch.tensor(rated["user_id"].to_numpy(), dtype=torch.long)
             items = torch.tensor(rated["item_id"].to_numpy(), dtype=torch.long)
             targets = torch.tensor(rated["rating"].to_numpy(), dtype=DTYPE)

@@ -21,9 +21,11 @@ class Popularity(Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 1, 1, 2], "item_id": [0, 0, 1, 2]})
+    >>> train = pd.DataFrame({"user_id": [0, 1, 1, 2],
+    ...                       "item_id": [0, 0, 1, 2]})
     >>> items, scores = Popularity().fit(train).recommend([0, 5], k=2)
-    >>> items.tolist()  # user 0 has seen item 0; user 5 is unknown and gets the fallback
+    >>> # user 0 has seen item 0; user 5 is unknown and gets the fallback
+    >>> items.tolist()
     [[1, 2], [0, 1]]
     """
 

@@ -119,11 +119,15 @@ class SASRec(Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> # every user walks 0 -> 1 -> 2 -> 3; user 3 has seen 0 and 1, so 2 comes next
+    >>> # every user walks 0 -> 1 -> 2 -> 3;
+    >>> # user 3 has seen 0 and 1, so 2 comes next
+    >>> start = pd.to_datetime("2024-01-01")
+    >>> days = pd.to_timedelta(list(range(4)) * 3 + [0, 1], "D")
     >>> train = pd.DataFrame({"user_id": [0] * 4 + [1] * 4 + [2] * 4 + [3] * 2,
     ...                       "item_id": [0, 1, 2, 3] * 3 + [0, 1],
-    ...                       "timestamp": pd.to_datetime("2024-01-01") + pd.to_timedelta(list(range(4)) * 3 + [0, 1], "D")})
-    >>> model = SASRec(n_factors=16, n_heads=1, max_len=4, n_epochs=100, batch_size=4, dropout=0.0).fit(train)
+    ...                       "timestamp": start + days})
+    >>> model = SASRec(n_factors=16, n_heads=1, max_len=4, n_epochs=100,
+    ...                batch_size=4, dropout=0.0).fit(train)
     >>> model.recommend([3], k=1)[0].tolist()
     [[2]]
     """

@@ -68,7 +68,9 @@ class Tower(nn.Module):
         self.id_embedding = nn.Embedding(n_ids, n_factors, dtype=DTYPE)
         self.feature_embeddings = nn.ModuleList(nn.Embedding(n, n_factors, dtype=DTYPE) for n in feature_cardinalities)
         width = n_factors * (1 + len(feature_cardinalities))
-        self.mlp = nn.Sequential(nn.Linear(width, hidden, dtype=DTYPE), nn.ReLU(), nn.Linear(hidden, n_factors, dtype=DTYPE))
+        self.mlp = nn.Sequential(
+            nn.Linear(width, hidden, dtype=DTYPE), nn.ReLU(), nn.Linear(hidden, n_factors, dtype=DTYPE)
+        )
 
     def forward(self, ids: torch.Tensor | None, features: torch.Tensor, keep: torch.Tensor | None = None):
         if ids is None:
@@ -130,8 +132,10 @@ class TwoTower(EmbeddingMixin, Recommender):
     Examples
     --------
     >>> import pandas as pd
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2], "item_id": [0, 1, 0, 1, 0]})
-    >>> model = TwoTower(n_factors=8, hidden=16, n_epochs=60, batch_size=4).fit(train)
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2],
+    ...                       "item_id": [0, 1, 0, 1, 0]})
+    >>> model = TwoTower(n_factors=8, hidden=16, n_epochs=60, batch_size=4)
+    >>> model = model.fit(train)
     >>> model.item_embeddings().shape
     (2, 8)
 
@@ -139,10 +143,13 @@ class TwoTower(EmbeddingMixin, Recommender):
     ``group``; user 4 has no history, only a group, and gets the books, item 6 (a book known
     only from the catalogue) among them.
 
-    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2, 2, 3, 3], "item_id": [0, 1, 1, 2, 3, 4, 4, 5]})
-    >>> users = pd.DataFrame({"group": ["book", "book", "game", "game", "book"]})
+    >>> train = pd.DataFrame({"user_id": [0, 0, 1, 1, 2, 2, 3, 3],
+    ...                       "item_id": [0, 1, 1, 2, 3, 4, 4, 5]})
+    >>> users = pd.DataFrame(
+    ...     {"group": ["book", "book", "game", "game", "book"]})
     >>> items = pd.DataFrame({"kind": ["book"] * 3 + ["game"] * 3 + ["book"]})
-    >>> model = TwoTower(n_factors=8, hidden=16, n_epochs=200, batch_size=4, id_dropout=0.5)
+    >>> model = TwoTower(n_factors=8, hidden=16, n_epochs=200, batch_size=4,
+    ...                  id_dropout=0.5)
     >>> model = model.fit(train, user_features=users, item_features=items)
     >>> model.n_items_
     7
@@ -178,7 +185,12 @@ class TwoTower(EmbeddingMixin, Recommender):
         self.random_state = random_state
         self.show_progress = show_progress
 
-    def fit(self, interactions: pd.DataFrame, user_features: pd.DataFrame | None = None, item_features: pd.DataFrame | None = None):
+    def fit(
+        self,
+        interactions: pd.DataFrame,
+        user_features: pd.DataFrame | None = None,
+        item_features: pd.DataFrame | None = None,
+    ):
         """Train on ``interactions``; side features are categorical columns indexed by id.
 
         ``user_features`` (e.g. ``users[["age_group"]]``) has one row per user id ``0..n-1``,
@@ -225,7 +237,9 @@ class TwoTower(EmbeddingMixin, Recommender):
             user_tower = Tower(n_users, user_cards, self.n_factors, self.hidden)
             item_tower = Tower(n_items, item_cards, self.n_factors, self.hidden)
         generator = torch.Generator().manual_seed(seed)  # batch order (and id-dropout masks)
-        log_tau = nn.Parameter(torch.tensor(float(np.log(self.temperature)), dtype=DTYPE), requires_grad=self.learn_temperature)
+        log_tau = nn.Parameter(
+            torch.tensor(float(np.log(self.temperature)), dtype=DTYPE), requires_grad=self.learn_temperature
+        )
         params = list(user_tower.parameters()) + list(item_tower.parameters())
         params += [log_tau] if self.learn_temperature else []
         optimizer = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=self.reg, fused=True)
@@ -266,7 +280,9 @@ class TwoTower(EmbeddingMixin, Recommender):
                 optimizer.step()
                 total += float(loss.detach()) * len(idx)
             self.loss_history_.append(total / n)
-            progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}", "tau": f"{float(log_tau.detach().exp()):.3f}"})
+            progress.set_postfix(
+                {"loss": f"{self.loss_history_[-1]:.4f}", "tau": f"{float(log_tau.detach().exp()):.3f}"}
+            )
 
         with torch.no_grad():
             self.user_factors_ = user_tower(torch.arange(n_users), user_feats[:n_users]).numpy()

@@ -9,7 +9,8 @@ used as a probability: a threshold, an expected value, a blend with another mode
 Cut [0, 1] into K equal-width bins B_1 … B_K; the expected calibration error is the gap between
 the observed rate and the mean prediction of each bin, weighted by the bin's share of the rows::
 
-    ECE = Σ_k (|B_k| / N) · |ȳ_k − p̄_k|        ȳ_k = mean label, p̄_k = mean prediction in B_k
+    ECE = Σ_k (|B_k| / N) · |ȳ_k − p̄_k|
+          ȳ_k = mean label, p̄_k = mean prediction in B_k
 
 The reliability curve plots ȳ_k against p̄_k: a calibrated model lies on the diagonal. Log loss
 and the Brier score (mean (p − y)²) measure calibration and sorting together; AUC only sorting.
@@ -48,7 +49,9 @@ def calibration_report(labels, probabilities, n_bins: int = 10) -> tuple[pd.Seri
 
     Examples
     --------
-    >>> metrics, reliability = calibration_report([0, 0, 1, 1], [0.1, 0.3, 0.6, 0.8], n_bins=2)
+    >>> labels, probabilities = [0, 0, 1, 1], [0.1, 0.3, 0.6, 0.8]
+    >>> metrics, reliability = calibration_report(labels, probabilities,
+    ...                                           n_bins=2)
     >>> metrics[["ece", "auc"]].round(6).tolist()
     [0.25, 1.0]
     >>> reliability[["bin", "count"]].to_numpy().tolist()

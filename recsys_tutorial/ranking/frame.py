@@ -37,7 +37,9 @@ from ..features import _FUNNEL, _RATING_MIDPOINT
 from ..models.base import top_k
 from ..retrieval import merge_candidates
 
-__all__ = ["build_ranking_frame", "default_request_times", "feature_columns", "feature_groups", "ranked_lists", "GRADES"]
+__all__ = [
+    "build_ranking_frame", "default_request_times", "feature_columns", "feature_groups", "ranked_lists", "GRADES",
+]
 
 #: Label grade of each event type; any other event type (e.g. a rating) grades 1.
 GRADES = {"view": 1, "click": 2, "add_to_cart": 3, "purchase": 4}
@@ -48,9 +50,10 @@ RANK_CAP = 300
 #: Dense retrieval scores held at once while a frame is built (8 bytes each): about 270 MB.
 _SCORES_PER_CHUNK = 2**25
 _SEPARATOR = "__"
+_ONE_SECOND = pd.Timedelta(seconds=1)
 
 
-def default_request_times(history: pd.DataFrame, user_ids, after=pd.Timedelta(seconds=1)) -> pd.Series:
+def default_request_times(history: pd.DataFrame, user_ids, after=_ONE_SECOND) -> pd.Series:
     """A request time per user: just ``after`` the user's last event in ``history``.
 
     The moment a user would next ask for recommendations, knowing nothing of what followed.
@@ -123,11 +126,13 @@ def build_ranking_frame(
     --------
     >>> from recsys_tutorial.data import make_synthetic
     >>> from recsys_tutorial.models import Popularity
-    >>> world = make_synthetic(n_users=200, n_items=100, n_interactions=2_000, random_state=0)
+    >>> world = make_synthetic(n_users=200, n_items=100, n_interactions=2_000,
+    ...                        random_state=0)
     >>> known = world.interactions
     >>> requests = default_request_times(known, [0, 1, 2])
-    >>> frame = build_ranking_frame(known, requests, {"Popularity": Popularity().fit(known)},
-    ...                             world.items, n_candidates=20)
+    >>> retrievers = {"Popularity": Popularity().fit(known)}
+    >>> frame = build_ranking_frame(known, requests, retrievers, world.items,
+    ...                             n_candidates=20)
     >>> frame.shape[0], sorted(feature_groups(frame))
     (60, ['context', 'item', 'retrieval', 'user', 'user_item'])
     """
@@ -143,9 +148,10 @@ def build_ranking_frame(
     #    Requests go in chunks, so that a large catalogue's dense scores fit in memory.
     sources = list(retrievers) if sources is None else list(sources)
     chunk = max(1, _SCORES_PER_CHUNK // max(n_items, 1))
+    starts = range(0, len(request_users), chunk)
     parts = [_retrieval_block(retrievers, sources, request_users[start : start + chunk], n_items, n_candidates,
-                              per_source) for start in range(0, len(request_users), chunk)]
-    row_request = np.concatenate([rows + start for (rows, _), start in zip(parts, range(0, len(request_users), chunk))])
+                              per_source) for start in starts]
+    row_request = np.concatenate([rows + start for (rows, _), start in zip(parts, starts, strict=True)])
     retrieval = pd.concat([block for _, block in parts], ignore_index=True)
     frame = pd.DataFrame({"user_id": request_users[row_request], "item_id": retrieval.pop("item_id").to_numpy(),
                           "request_time": request_times[row_request]})
@@ -196,10 +202,14 @@ def ranked_lists(frame: pd.DataFrame, user_ids, scores=None, k: int | None = Non
     ``with_scores``, also the matching ``(len(user_ids), k)`` scores (NaN pads): the input of
     chapter 8's re-ranking rules.
 
-    >>> frame = pd.DataFrame({"user_id": [0, 0, 0, 2], "item_id": [5, 6, 7, 8]})
-    >>> ranked_lists(frame, [0, 1, 2], scores=[0.1, 0.9, 0.5, 0.0], k=2).tolist()
+    >>> frame = pd.DataFrame({"user_id": [0, 0, 0, 2],
+    ...                       "item_id": [5, 6, 7, 8]})
+    >>> scores = [0.1, 0.9, 0.5, 0.0]
+    >>> ranked_lists(frame, [0, 1, 2], scores=scores, k=2).tolist()
     [[6, 7], [-1, -1], [8, -1]]
-    >>> ranked_lists(frame, [0], scores=[0.1, 0.9, 0.5, 0.0], k=2, with_scores=True)[1].tolist()
+    >>> items, top_scores = ranked_lists(frame, [0], scores=scores, k=2,
+    ...                                  with_scores=True)
+    >>> top_scores.tolist()
     [[0.9, 0.5]]
     """
     users = np.asarray(user_ids, dtype=np.int64)
@@ -244,7 +254,8 @@ class _EventsBefore:
     def _bounds(self, keys: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         base = keys.astype(np.int64) * self.stride
         start = np.searchsorted(self.sorted_key, base, side="left")
-        stop = np.searchsorted(self.sorted_key, base + np.searchsorted(self.distinct_times, times, side="left"), side="left")
+        offset = np.searchsorted(self.distinct_times, times, side="left")
+        stop = np.searchsorted(self.sorted_key, base + offset, side="left")
         return start, stop
 
     def count(self, keys, times) -> np.ndarray:
@@ -294,7 +305,8 @@ def _activity(history: pd.DataFrame, key: str, ids: np.ndarray, times: np.ndarra
         for name in ("view", "click", "purchase"):
             chosen = event_type == name
             counter = _EventsBefore(keys[chosen], stamps[chosen])
-            funnel[name] = (counter.count(ids, times), _EventsBefore(np.zeros(chosen.sum(), np.int64), stamps[chosen]).count(everyone, times))
+            everyone_counter = _EventsBefore(np.zeros(chosen.sum(), np.int64), stamps[chosen])
+            funnel[name] = (counter.count(ids, times), everyone_counter.count(everyone, times))
         views, all_views = funnel["view"]
         for feature, name in (("click_through_rate", "click"), ("conversion_rate", "purchase")):
             hits, all_hits = funnel[name]
@@ -307,7 +319,9 @@ def _activity(history: pd.DataFrame, key: str, ids: np.ndarray, times: np.ndarra
     overall = _EventsBefore(np.zeros(rated.sum(), np.int64), stamps[rated], ratings[rated])
     n_all, sum_all = overall.count(everyone, times), overall.total(everyone, times)
     global_mean = np.divide(sum_all, n_all, out=np.full(len(ids), _RATING_MIDPOINT), where=n_all > 0)
-    out["mean_rating"] = (by_key.total(ids, times) + prior_strength * global_mean) / (by_key.count(ids, times) + prior_strength)
+    out["mean_rating"] = (
+        (by_key.total(ids, times) + prior_strength * global_mean) / (by_key.count(ids, times) + prior_strength)
+    )
     out["_first"] = events.first_time(ids, times)
     return out
 

@@ -57,7 +57,8 @@ class GBDTRanker:
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> frame = pd.DataFrame({"user_id": np.repeat(np.arange(40), 10), "item__x": rng.normal(size=400)})
+    >>> frame = pd.DataFrame({"user_id": np.repeat(np.arange(40), 10),
+    ...                       "item__x": rng.normal(size=400)})
     >>> frame["label"] = (frame["item__x"] > 1).astype(int)
     >>> ranker = GBDTRanker(n_estimators=20).fit(frame)
     >>> bool(np.corrcoef(ranker.predict(frame), frame["item__x"])[0, 1] > 0.5)
@@ -88,7 +89,7 @@ class GBDTRanker:
         self.early_stopping_rounds = early_stopping_rounds
         self.random_state = random_state
 
-    def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None) -> "GBDTRanker":
+    def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None) -> GBDTRanker:
         """Train on ``frame`` (rows grouped by ``user_id``), stopping early on ``validation``.
 
         ``features`` defaults to every ``<group>__<name>`` column. Without a validation frame,
@@ -150,7 +151,10 @@ class GBDTRanker:
         return shares.sort_values(ascending=False, kind="stable")
 
     def __repr__(self) -> str:
-        return f"GBDTRanker(n_estimators={self.n_estimators}, learning_rate={self.learning_rate}, num_leaves={self.num_leaves})"
+        return (
+            f"GBDTRanker(n_estimators={self.n_estimators}, learning_rate={self.learning_rate}, "
+            f"num_leaves={self.num_leaves})"
+        )
 
 
 def _grouped(frame: pd.DataFrame, features: list[str]):

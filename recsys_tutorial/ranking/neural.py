@@ -407,9 +407,13 @@ class DCN(_NeuralRanker):
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> frame = pd.DataFrame({"user_id": rng.integers(0, 20, 300), "item_id": rng.integers(0, 50, 300),
-    ...                       "item__price": rng.normal(size=300),
-    ...                       "item__category": pd.Categorical(rng.choice(["book", "game"], size=300))})
+    >>> kinds = ["book", "game"]
+    >>> frame = pd.DataFrame({
+    ...     "user_id": rng.integers(0, 20, 300),
+    ...     "item_id": rng.integers(0, 50, 300),
+    ...     "item__price": rng.normal(size=300),
+    ...     "item__category": pd.Categorical(rng.choice(kinds, size=300)),
+    ... })
     >>> frame["label"] = (frame["item__price"] > 0).astype(int)
     >>> model = DCN(n_epochs=3, batch_size=64).fit(frame)
     >>> model.features_
@@ -465,14 +469,20 @@ class DeepFM(_NeuralRanker):
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> frame = pd.DataFrame({"user_id": rng.integers(0, 20, 300), "item_id": rng.integers(0, 50, 300),
-    ...                       "item__price": rng.normal(size=300),
-    ...                       "item__category": pd.Categorical(rng.choice(["book", "game"], size=300))})
+    >>> kinds = ["book", "game"]
+    >>> frame = pd.DataFrame({
+    ...     "user_id": rng.integers(0, 20, 300),
+    ...     "item_id": rng.integers(0, 50, 300),
+    ...     "item__price": rng.normal(size=300),
+    ...     "item__category": pd.Categorical(rng.choice(kinds, size=300)),
+    ... })
     >>> frame["label"] = (frame["item__price"] > 0).astype(int)
     >>> model = DeepFM(n_epochs=3, batch_size=64).fit(frame)
     >>> probabilities = model.predict(frame)
-    >>> probabilities.shape, bool(((probabilities > 0) & (probabilities < 1)).all())
-    ((300,), True)
+    >>> probabilities.shape
+    (300,)
+    >>> bool(((probabilities > 0) & (probabilities < 1)).all())
+    True
     """
 
     def __init__(

@@ -82,8 +82,10 @@ class TwoStageRecommender(Recommender):
     Examples
     --------
     >>> from recsys_tutorial.data import make_synthetic
-    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=4_000, random_state=0)
-    >>> model = TwoStageRecommender(n_candidates=30).fit(world.interactions, items=world.items)
+    >>> world = make_synthetic(n_users=300, n_items=100, n_interactions=4_000,
+    ...                        random_state=0)
+    >>> model = TwoStageRecommender(n_candidates=30)
+    >>> model = model.fit(world.interactions, items=world.items)
     >>> items, scores = model.recommend([0, 1], k=5)
     >>> items.shape
     (2, 5)
@@ -118,9 +120,13 @@ class TwoStageRecommender(Recommender):
         if items is None or "category" not in getattr(items, "columns", ()):
             raise ValueError("TwoStageRecommender.fit: pass the items table (with a 'category' column) as items=")
         if not 0 < self.validation_fraction < 1 or not 0 < self.label_fraction < 1:
-            raise ValueError("TwoStageRecommender: label_fraction and validation_fraction must lie strictly between 0 and 1")
+            raise ValueError(
+                "TwoStageRecommender: label_fraction and validation_fraction must lie strictly between 0 and 1"
+            )
         if self.label_split not in ("temporal", "random"):
-            raise ValueError(f"TwoStageRecommender: label_split must be 'temporal' or 'random', got {self.label_split!r}")
+            raise ValueError(
+                f"TwoStageRecommender: label_split must be 'temporal' or 'random', got {self.label_split!r}"
+            )
         self.users_, self.items_ = users, items
         return super().fit(interactions)
 
@@ -164,7 +170,8 @@ class TwoStageRecommender(Recommender):
         return self.sources
 
     def candidate_frame(self, user_ids) -> pd.DataFrame:
-        """The ranking frame of known ``user_ids`` as of just after their last training event, with a ``score`` column."""
+        """The ranking frame of known ``user_ids`` as of just after their last training event, with a ``score``
+        column."""
         self._check_fitted()
         users = self._check_users(user_ids)
         frame = self._frame(self.history_, default_request_times(self.history_, users), self.retrievers_)

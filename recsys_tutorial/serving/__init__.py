@@ -10,8 +10,8 @@
 """
 
 from .app import create_app
-from .bundle import Bundle, BundleError, load_bundle, verify_bundle, write_bundle
 from .build import build_bundle
+from .bundle import Bundle, BundleError, load_bundle, verify_bundle, write_bundle
 from .path import STAGES, Recommendation, RequestPath
 from .process import BackgroundService
 from .store import FeatureStore, SQLiteFeatureStore

@@ -116,7 +116,9 @@ def verify_bundle(bundle_dir) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BundleError(f"{manifest_path}: not valid JSON ({error})") from None
     if manifest.get("format") != FORMAT:
-        raise BundleError(f"{manifest_path}: bundle format {manifest.get('format')!r}, this package reads format {FORMAT}")
+        raise BundleError(
+            f"{manifest_path}: bundle format {manifest.get('format')!r}, this package reads format {FORMAT}"
+        )
     for name, expected in manifest.get("files", {}).items():
         path = bundle_dir / name
         if not path.is_file():

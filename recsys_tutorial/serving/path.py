@@ -28,7 +28,8 @@ __all__ = ["RequestPath", "Recommendation", "STAGES"]
 
 log = logging.getLogger(__name__)
 
-#: The stages of the request path, in order. Each is timed; when one fails or the budget runs out, the response is the previous stage's output.
+#: The stages of the request path, in order. Each is timed; when one fails or the budget runs out, the
+#: response is the previous stage's output.
 STAGES = ("retrieval", "features", "ranking", "rules")
 
 
@@ -87,7 +88,9 @@ class RequestPath:
         candidates = scores = None
         for stage in STAGES:
             if self.budget_ms is not None and _ms(start) > self.budget_ms:
-                fallback = fallback or f"over the {self.budget_ms:g} ms budget before {stage}: {_previous(stage)} output"
+                fallback = fallback or (
+                    f"over the {self.budget_ms:g} ms budget before {stage}: {_previous(stage)} output"
+                )
                 break
             began = time.perf_counter()
             try:

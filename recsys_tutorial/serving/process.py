@@ -44,7 +44,7 @@ class BackgroundService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "BackgroundService":
+    def start(self) -> BackgroundService:
         command = [sys.executable, "-m", "recsys_tutorial.serving.cli", "serve", self.bundle_dir,
                    "--port", str(self.port), "--budget-ms", str(self.budget_ms)]
         if self.impressions:
@@ -101,7 +101,7 @@ class BackgroundService:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
-    def __enter__(self) -> "BackgroundService":
+    def __enter__(self) -> BackgroundService:
         return self.start()
 
     def __exit__(self, *exc) -> None:

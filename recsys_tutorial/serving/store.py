@@ -58,8 +58,10 @@ class SQLiteFeatureStore(FeatureStore):
     bit.
 
     >>> store = SQLiteFeatureStore(":memory:")
-    >>> store.write("user", pd.DataFrame({"n_events": [3.0, 5.0]}, index=[0, 1]), "2024-01-01")
-    >>> store.write("user", pd.DataFrame({"n_events": [4.0]}, index=[0]), "2024-01-02")
+    >>> day_1 = pd.DataFrame({"n_events": [3.0, 5.0]}, index=[0, 1])
+    >>> store.write("user", day_1, "2024-01-01")
+    >>> day_2 = pd.DataFrame({"n_events": [4.0]}, index=[0])
+    >>> store.write("user", day_2, "2024-01-02")
     >>> store.read("user", [0, 1, 2], "2024-01-01 12:00").ravel().tolist()
     [3.0, 5.0, nan]
     >>> store.read("user", [0, 1], "2024-01-02").ravel().tolist()
@@ -101,7 +103,7 @@ class SQLiteFeatureStore(FeatureStore):
             stamp = _nanoseconds(valid_from)
             marks = ", ".join("?" * (len(columns) + 2))
             self._db.executemany(f'INSERT OR REPLACE INTO "{table}" VALUES ({marks})',
-                                 [(int(i), stamp, *row) for i, row in zip(rows.index, values.tolist())])
+                                 [(int(i), stamp, *row) for i, row in zip(rows.index, values.tolist(), strict=True)])
 
     def read(self, table: str, ids, at) -> np.ndarray:
         columns = self.columns(table)
@@ -110,7 +112,8 @@ class SQLiteFeatureStore(FeatureStore):
         if not len(ids):
             return out
         if len(ids) == 1:  # the request path's case: one index seek, newest first
-            found = self._db.execute(self._latest_row_query(table, len(columns)), (int(ids[0]), _nanoseconds(at))).fetchone()
+            query = self._latest_row_query(table, len(columns))
+            found = self._db.execute(query, (int(ids[0]), _nanoseconds(at))).fetchone()
             if found is not None:
                 out[0] = found
             return out
