@@ -1,101 +1,142 @@
-"""Exercise checks of chapter 2: right answers pass, typical slips get their hint, garbage is "not yet".
+"""Exercise checks of chapter 2, on hand-made data: each answer, the verdict it gets, the feedback it reads.
 
-Every expected answer is recomputed here from the raw log with pandas, numpy and scipy,
-independently of the checker and of `recsys_tutorial.features`.
+The checks read the chapter's world through cached helpers; here those helpers serve the tiny data
+below. That the worked solutions pass on the real data is tested by tests/test_exercise_solutions.py.
 """
+
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.stats
+from exercise_verdicts import BLANK, assert_verdict
 
 from recsys_tutorial.exercises import ch02
 
-AS_OF = pd.Timestamp("2024-06-03")
-LABEL_END = pd.Timestamp("2024-06-17")
+# ---------------------------------------------------------------------------------------------
+# 1) The AUC of recency alone
+
+# Five users; users 0 and 1 buy in the label window. Days since the last event as of 3 June rank
+# 5 of the 6 (buyer, non-buyer) pairs right; computed on the whole log, the window's purchases
+# reset the buyers' recency to 0 and rank every pair right.
+BUYS = np.array([True, True, False, False, False])
+DAYS_AS_OF_3_JUNE = pd.Series([1.0, 5.0, 3.0, 8.0, 9.0])
+DAYS_ON_THE_WHOLE_LOG = pd.Series([0.0, 0.0, 9.0, 9.0, 9.0])
+AUC = 5 / 6
 
 
-def auc_by_ranks(label, score) -> float:
-    """ROC AUC as the Mann–Whitney U statistic: P(score of a positive > score of a negative), ties ½."""
-    label, ranks = np.asarray(label, dtype=bool), scipy.stats.rankdata(score)
-    n_pos, n_neg = label.sum(), (~label).sum()
-    return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+@pytest.fixture
+def recency(monkeypatch):
+    days = {ch02._AS_OF: DAYS_AS_OF_3_JUNE, ch02.REFERENCE_DATE: DAYS_ON_THE_WHOLE_LOG}
+    monkeypatch.setattr(ch02, "_label", lambda: BUYS)
+    monkeypatch.setattr(ch02, "_recency", days.__getitem__)
 
 
-def days_since_last_event(log, as_of, n_users) -> np.ndarray:
-    """Days from each user's last event before ``as_of`` to ``as_of``; the history's length without one."""
-    before = log[log["timestamp"] < as_of]
-    last = before.groupby("user_id")["timestamp"].max()
-    days = pd.Series((as_of - log["timestamp"].min()) / pd.Timedelta(days=1), index=range(n_users))
-    days[last.index] = (as_of - last) / pd.Timedelta(days=1)
-    return days.to_numpy()
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(AUC, True, "the AUC of recency alone is 0.8333.", id="right"),
+        pytest.param(1 - AUC, False, "the score runs the wrong way", id="plus days"),
+        pytest.param(1.0, False, "computed on the whole log", id="features on the whole log"),
+        pytest.param(100 * AUC, False, "looks like a percentage", id="percentage"),
+        pytest.param(0.83, False, "rounded to too few figures", id="rounded"),
+        pytest.param(1.5, False, "an AUC lies between 0 and 1; got 1.5", id="out of range"),
+        pytest.param(0.5, False, "roc_auc_score over all 10,000 users", id="anything else"),
+        pytest.param("0.8", False, "expected the AUC as a number", id="text"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_1_recency_auc(recency, answer, passed, feedback):
+    assert_verdict(ch02.check_1(answer), passed, feedback)
 
 
-@pytest.fixture(scope="module")
-def buyers(world):
-    log = world.interactions
-    window = log[(log["timestamp"] >= AS_OF) & (log["timestamp"] < LABEL_END) & (log["event_type"] == "purchase")]
-    return np.isin(np.arange(world.n_users), window["user_id"].unique())
+# ---------------------------------------------------------------------------------------------
+# 2) Smoothed conversion rates as of 1 June, k = 10 pseudo-views
 
 
-@pytest.mark.parametrize("check", [ch02.check_1, ch02.check_2, ch02.check_3])
-def test_blank_and_garbage_answers(check):
-    assert check(None).passed is None
-    for garbage in (np.nan, 3.5, object()):
-        assert check(garbage).passed is False
-    assert check("abc").passed is False
+def _log(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["user_id", "event_type", "timestamp"])
+    return frame.assign(item_id=0, timestamp=pd.to_datetime(frame["timestamp"]))
 
 
-def test_exercise_1_recency_auc(world, buyers):
-    recency = days_since_last_event(world.interactions, AS_OF, world.n_users)
-    expected = auc_by_ranks(buyers, -recency)
-    assert 0.6 < expected < 0.7
-    assert ch02.check_1(expected).passed
-    assert ch02.check_1(round(expected, 4)).passed
-    assert "wrong way" in ch02.check_1(1 - expected).message
-    leaky = days_since_last_event(world.interactions, pd.Timestamp("2024-07-01"), world.n_users)
-    assert "whole log" in ch02.check_1(auc_by_ranks(buyers, -leaky)).message
-    assert "percentage" in ch02.check_1(100 * expected).message
-    assert ch02.check_1(0.55).passed is False and f"{expected:.3f}" not in ch02.check_1(0.55).message
+# Before 1 June: user 0 views 4 times and buys once, user 1 views twice and clicks once, user 2 is
+# not seen. Then user 2 views 3 times and buys twice, and user 0 views once more.
+WORLD = SimpleNamespace(
+    n_users=3,
+    interactions=_log(
+        [(0, "view", f"2024-05-0{day}") for day in range(1, 5)] + [(0, "purchase", "2024-05-05")]
+        + [(1, "view", "2024-05-10"), (1, "view", "2024-05-11"), (1, "click", "2024-05-11")]
+        + [(2, "view", f"2024-06-0{day}") for day in range(2, 5)] + [(2, "purchase", "2024-06-05")] * 2
+        + [(0, "view", "2024-06-07")]
+    ),
+)
+VIEWS, PURCHASES = np.array([4, 2, 0]), np.array([1, 0, 0])
 
 
-def smoothed_rates(log, cutoff, n_users, k=10, per_event=False) -> pd.Series:
-    before = log[log["timestamp"] < cutoff]
-    counts = before.groupby(["user_id", "event_type"]).size().unstack(fill_value=0)
-    counts = counts.reindex(range(n_users), fill_value=0)
-    views, purchases = counts["view"], counts["purchase"]
-    prior = purchases.sum() / (len(before) if per_event else views.sum())
-    return ((purchases + k * prior) / (views + k)).rename_axis("user_id")
+def smoothed(views, purchases, prior, k=10):
+    return (purchases + k * prior) / (views + k)
 
 
-def test_exercise_2_smoothed_conversion(world):
-    log, n = world.interactions, world.n_users
-    cutoff = pd.Timestamp("2024-06-01")
-    expected = smoothed_rates(log, cutoff, n)
-    assert ch02.check_2(expected).passed
-    assert ch02.check_2(expected.sample(frac=1, random_state=0)).passed  # any order of the index
-    assert ch02.check_2(expected.to_numpy()).passed
-    assert ch02.check_2(expected.round(6)).passed
-    assert "per *view*" in ch02.check_2(smoothed_rates(log, cutoff, n, per_event=True)).message
-    assert "k = 1" in ch02.check_2(smoothed_rates(log, cutoff, n, k=1)).message
-    assert "whole log" in ch02.check_2(smoothed_rates(log, pd.Timestamp("2024-07-01"), n)).message
-    assert "one value for each" in ch02.check_2(expected.iloc[:10]).message
-    before = log[log["timestamp"] < cutoff]
-    raw = before.query("event_type == 'purchase'").groupby("user_id").size() / before.query(
-        "event_type == 'view'"
-    ).groupby("user_id").size()
-    assert "NaN" in ch02.check_2(raw.reindex(range(n))).message
-    assert ch02.check_2(expected * 1.01).passed is False
+RATES = smoothed(VIEWS, PURCHASES, prior=1 / 6)  # 1 purchase per 6 views before 1 June
 
 
-def test_exercise_3_leaky_features():
-    assert ch02.check_3({"a", "c", "e"}).passed
-    assert ch02.check_3(["A", "c", "e"]).passed
-    assert ch02.check_3("a, c, e").passed
-    everything = ch02.check_3(set("abcdef"))
-    assert not everything.passed and "3 of your letters are safe features" in everything.message
-    feedback = ch02.check_3({"a", "b"}).message
-    assert "1 of your letters is a safe feature" in feedback and "2 leaking features are missing" in feedback
-    for letter in "bdf":  # the feedback teaches the test but never names which letters leak
-        assert f"({letter})" not in feedback
-    assert "unknown letters ['z']" in ch02.check_3({"a", "z"}).message
+@pytest.fixture
+def world(monkeypatch):
+    monkeypatch.setattr(ch02, "_views_and_purchases", ch02._views_and_purchases.__wrapped__)  # uncached
+    monkeypatch.setattr(ch02, "_world", lambda: WORLD)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(pd.Series(RATES), True, "users without views sit exactly at the global rate p = 0.1667",
+                     id="right"),
+        pytest.param(pd.Series(RATES, index=[0, 1, 2]).iloc[[2, 0, 1]], True, "every rate matches",
+                     id="any order of the index"),
+        pytest.param(RATES, True, "every rate matches", id="array"),
+        pytest.param(list(RATES.round(6)), True, "every rate matches", id="list, rounded"),
+        pytest.param(smoothed(VIEWS, PURCHASES, prior=1 / 8), False, "purchases per *view*, not per event",
+                     id="prior per event"),
+        pytest.param(smoothed(VIEWS, PURCHASES, prior=1 / 6, k=1), False, "that is k = 1", id="k = 1"),
+        pytest.param(smoothed(np.array([5, 2, 3]), np.array([1, 0, 2]), prior=3 / 10), False,
+                     "those rates use the whole log", id="whole log"),
+        pytest.param([1 / 4, 0 / 2, np.nan], False, "some values are NaN", id="unsmoothed: 0/0 for user 2"),
+        pytest.param(RATES[:2], False, "one value for each of the 3 users", id="users without history left out"),
+        pytest.param(2 * RATES, False, "compare with (purchases + 10·p) / (views + 10)", id="anything else"),
+        pytest.param(["a", "b", "c"], False, "some values are not numbers", id="texts"),
+        pytest.param(0.17, False, "expected one number per user", id="one number"),
+        pytest.param("0.17", False, "expected one number per user", id="text"),
+        pytest.param(np.ones((3, 1)), False, "expected one number per user", id="2-D array"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_2_smoothed_conversion(world, answer, passed, feedback):
+    assert_verdict(ch02.check_2(answer), passed, feedback)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3) Which features leak: (a), (c) and (e)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param({"a", "c", "e"}, True, "(a), (c) and (e) leak", id="right"),
+        pytest.param(["A", "c", "e"], True, "(a), (c) and (e) leak", id="list, any case"),
+        pytest.param("a, c, e", True, "(a), (c) and (e) leak", id="text"),
+        pytest.param(set("abcdef"), False, "3 of your letters are safe features", id="everything"),
+        pytest.param({"a", "b"}, False, "1 of your letters is a safe feature and 2 leaking features are missing",
+                     id="one safe, two missing"),
+        pytest.param({"a", "c"}, False, "1 leaking feature is missing. Ask of each candidate", id="one missing"),
+        pytest.param(set(), False, "3 leaking features are missing", id="nothing"),
+        pytest.param({"a", "z"}, False, "unknown letters ['z']; the candidates are a to f", id="unknown letter"),
+        pytest.param(3.5, False, "expected a set of letters, such as {'a', 'b'}, got float", id="number"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_3_leaky_features(answer, passed, feedback):
+    verdict = ch02.check_3(answer)
+    assert_verdict(verdict, passed, feedback)
+    if passed is False:  # the feedback teaches the test, never which letters leak
+        assert not re.search(r"\([a-f]\)", verdict.message)

@@ -1,46 +1,73 @@
-"""Exercise checks of chapter 4c: right answers pass, typical slips get their hint.
+"""Exercise checks of chapter 4c, on hand-made per-user scores: each answer, its verdict, its feedback.
 
-The expected answers are recomputed here from the package's public API, not the checker's helpers.
+Each check compares two of the chapter's models with a paired test, here on the made-up per-user
+NDCG@10 below (see exercise_verdicts.py). That the worked solutions pass on the real models is tested
+by tests/test_exercise_solutions.py.
 """
 
 import pytest
+from exercise_verdicts import BLANK, assert_verdict, mean_difference, per_user_scores, serve_per_user
 
-from recsys_tutorial import evaluation, split
-from recsys_tutorial.data import load_movielens_100k
 from recsys_tutorial.exercises import ch04c
-from recsys_tutorial.models import Item2Vec, MatrixFactorization
+
+CHAPTER = {
+    "MF (BPR)": per_user_scores(0.30, seed=0),
+    "MF (BPR), uniform negatives": per_user_scores(0.27, seed=1),
+    "Item2Vec": per_user_scores(0.25, seed=2),
+    "Item2Vec, half-life 10": per_user_scores(0.22, seed=3),
+}
 
 
-@pytest.fixture(scope="module")
-def per_user():
-    movielens = load_movielens_100k()
-    train, test = split.per_user_random_split(movielens.interactions, test_fraction=0.25, random_state=0)
-    models = {
-        "MF (BPR)": MatrixFactorization(learning_rate=0.005, random_state=0),
-        "uniform": MatrixFactorization(learning_rate=0.005, exclude_positives=False, random_state=0),
-        "Item2Vec": Item2Vec(window=5, half_life=1000, n_epochs=3, random_state=0),
-        "short memory": Item2Vec(window=5, half_life=10, n_epochs=3, random_state=0),
-    }
-    return {name: evaluation.evaluate(m.fit(train), train, test, per_user=True)["ndcg@10"] for name, m in models.items()}
+@pytest.fixture
+def per_user(monkeypatch):
+    """The checks' per-user scores: CHAPTER, which a test may change before it calls a check."""
+    return serve_per_user(monkeypatch, ch04c, "_per_user_ndcg", CHAPTER)
 
 
-def test_blank_answers_reveal_nothing():
-    for check in (ch04c.check_1, ch04c.check_2):
-        assert check(None).passed is None
+# ---------------------------------------------------------------------------------------------
+# 1) BPR with redrawn negatives − BPR with uniform ones
+
+REDRAW_GAIN = mean_difference(CHAPTER, "MF (BPR)", "MF (BPR), uniform negatives")
 
 
-def test_exercise_1_what_the_redrawn_negatives_are_worth(per_user):
-    difference = float((per_user["MF (BPR)"] - per_user["uniform"]).mean())
-    assert difference > 0
-    assert ch04c.check_1(difference).passed is True
-    assert "the sign is reversed" in str(ch04c.check_1(-difference))
-    assert ch04c.check_1(difference + 0.05).passed is False
-    assert ch04c.check_1("some").passed is False
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(REDRAW_GAIN, True, "redrawing the negatives that are positives helps.", id="right"),
+        pytest.param(-REDRAW_GAIN, False, "the sign is reversed: the chapter's model (redrawn negatives) minus "
+                     "the uniform one", id="reversed"),
+        pytest.param(0.5, False, "fit MatrixFactorization(learning_rate=0.005, exclude_positives=False",
+                     id="anything else"),
+        pytest.param("some", False, "expected the mean difference as a number", id="text"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_1_what_the_redrawn_negatives_are_worth(per_user, answer, passed, feedback):
+    assert_verdict(ch04c.check_1(answer), passed, feedback)
 
 
-def test_exercise_2_item2vec_memory_under_a_random_split(per_user):
-    difference = float((per_user["Item2Vec"] - per_user["short memory"]).mean())
-    assert difference > 0
-    assert ch04c.check_2(difference).passed is True
-    assert "reversed" in str(ch04c.check_2(-difference))
-    assert "half_life=10" in str(ch04c.check_2(difference / 2))
+def test_check_1_says_when_the_redraw_makes_no_detectable_difference(per_user):
+    per_user["MF (BPR), uniform negatives"] = per_user_scores(0.30, seed=1)
+    answer = mean_difference(per_user, "MF (BPR)", "MF (BPR), uniform negatives")
+    assert_verdict(ch04c.check_1(answer), True, "the redraw makes no difference this seed can detect.")
+
+
+# ---------------------------------------------------------------------------------------------
+# 2) The chapter's item2vec (half-life 1,000) − a half-life of 10
+
+MEMORY_GAIN = mean_difference(CHAPTER, "Item2Vec", "Item2Vec, half-life 10")
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(MEMORY_GAIN, True, "a short memory throws information away", id="right"),
+        pytest.param(-MEMORY_GAIN, False, "the sign is reversed: the chapter's item2vec (half-life 1,000) minus "
+                     "the half-life-10 one", id="reversed"),
+        pytest.param(MEMORY_GAIN / 3, False, "fit Item2Vec(window=5, half_life=10", id="anything else"),
+        pytest.param([MEMORY_GAIN], False, "as a single number", id="list"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_2_item2vec_memory_under_a_random_split(per_user, answer, passed, feedback):
+    assert_verdict(ch04c.check_2(answer), passed, feedback)

@@ -1,98 +1,128 @@
-"""Exercise checks of chapter 6: right answers pass, typical slips get their hint.
+"""Exercise checks of chapter 6: each answer, the verdict it gets, the feedback it reads.
 
-The expected answers are recomputed here without the checker: NDCG by scikit-learn, recall@k
-from the models' lists and the held-out ratings by hand, intervals by SciPy.
+Exercise 1 is self-contained; its answer is cross-checked with scikit-learn. Exercises 2 and 3
+take the chapter's MovieLens models from cached helpers that return plain numbers; here those
+helpers return the made-up numbers below, so nothing is fitted. That the worked solutions pass on
+the real models is tested by tests/test_exercise_solutions.py.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
-import scipy.stats
+from exercise_verdicts import BLANK, assert_verdict
 from sklearn.metrics import ndcg_score
 
-from recsys_tutorial import evaluation, split
-from recsys_tutorial.data import load_movielens_100k
 from recsys_tutorial.exercises import ch06
-from recsys_tutorial.models import EASE, ItemKNN
+
+# ---------------------------------------------------------------------------------------------
+# 1) NDCG@5 of the list [7, 1, 9, 4, 2] against graded relevance {9: 3, 2: 1, 5: 2}
 
 
-def test_ch06_exercise_1_graded_ndcg():
-    grades = np.zeros(10)
-    grades[[9, 2, 5]] = [3, 1, 2]
-    scores = np.zeros(10)
-    scores[[7, 1, 9, 4, 2]] = [5, 4, 3, 2, 1]  # the list, best first; item 5 and the rest below
-    expected = ndcg_score(grades[None], scores[None], k=5)
+def ndcg(gains_in_list, ideal_gains) -> float:
     discount = 1 / np.log2(np.arange(2, 7))
-    dcg = 3 * discount[2] + 1 * discount[4]
-
-    assert ch06.check_1(expected).passed
-    assert "ideal list" in ch06.check_1(dcg / (np.array([3, 1, 0, 0, 0]) @ discount)).message
-    assert "binary" in ch06.check_1((discount[2] + discount[4]) / discount[:3].sum()).message
-    exponential = (7 * discount[2] + 1 * discount[4]) / (np.array([7, 3, 1, 0, 0]) @ discount)
-    assert "exponential" in ch06.check_1(exponential).message
-    assert "rounded" in ch06.check_1(round(expected, 2)).message
-    assert "between 0 and 1" in ch06.check_1(1.7).message
-    assert ch06.check_1(None).passed is None
-    for garbage in ("0.4", float("nan"), [0.4]):
-        assert ch06.check_1(garbage).passed is False
+    return float(np.dot(gains_in_list, discount) / np.dot(ideal_gains, discount))
 
 
-@pytest.fixture(scope="module")
-def movielens():
-    interactions = load_movielens_100k().interactions
-    train, test = split.per_user_random_split(interactions, test_fraction=0.25, random_state=0)
-    return train, test, EASE(reg=500.0).fit(train), ItemKNN().fit(train)
+def sklearn_ndcg() -> float:
+    grades, scores = np.zeros(10), np.zeros(10)
+    grades[[9, 2, 5]] = [3, 1, 2]
+    scores[[7, 1, 9, 4, 2]] = [5, 4, 3, 2, 1]  # the list, best first; item 5 and the rest below it
+    return float(ndcg_score(grades[None], scores[None], k=5))
 
 
-def _recall_curve(model, train, test, max_k):
-    """Mean recall@k over test users for k = 1..max_k, from the model's top-max_k lists."""
-    seen = set(zip(train["user_id"], train["item_id"]))
-    relevant = {}
-    for user, item in zip(test["user_id"], test["item_id"]):
-        if (user, item) not in seen:
-            relevant.setdefault(int(user), set()).add(int(item))
-    users = np.array(sorted(relevant))
-    lists, _ = model.recommend(users, k=max_k)
-    found = np.array([[item in relevant[user] for item in row] for user, row in zip(users, lists)])
-    sizes = np.array([len(relevant[user]) for user in users])
-    return pd.Series((np.cumsum(found, axis=1) / sizes[:, None]).mean(axis=0), index=np.arange(1, max_k + 1))
+# Item 9 (grade 3) sits at rank 3 and item 2 (grade 1) at rank 5; the ideal order is 3, 2, 1.
+GRADED = ndcg([0, 0, 3, 0, 1], [3, 2, 1, 0, 0])
 
 
-def test_ch06_exercise_2_itemknn_cutoff(movielens):
-    train, test, ease, knn = movielens
-    target = _recall_curve(ease, train, test, 10)[10]
-    knn_recall = _recall_curve(knn, train, test, 50)
-    expected = int(knn_recall.index[knn_recall >= target][0])
-    assert 10 < expected < 50
-
-    assert ch06.check_2(expected).passed
-    assert "one short" in ch06.check_2(expected - 1).message
-    assert "k = 10" in ch06.check_2(10).message
-    assert "already at a smaller one" in ch06.check_2(expected + 5).message
-    assert "whole number" in ch06.check_2(expected + 0.5).message
-    assert ch06.check_2(None).passed is None
-    for garbage in ("fifteen", float("nan"), [expected]):
-        assert ch06.check_2(garbage).passed is False
+def test_the_expected_ndcg_agrees_with_scikit_learn():
+    assert GRADED == pytest.approx(sklearn_ndcg(), rel=1e-12)
 
 
-def test_ch06_exercise_3_paired_interval(movielens):
-    train, test, ease, knn = movielens
-    a = evaluation.evaluate(ease, train, test, per_user=True)["ndcg@10"]
-    b = evaluation.evaluate(knn, train, test, per_user=True)["ndcg@10"]
-    diff = (a - b).to_numpy()
-    low, high = scipy.stats.t.interval(0.95, df=len(diff) - 1, loc=diff.mean(), scale=scipy.stats.sem(diff))
-    assert low > 0
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(GRADED, True, "NDCG@5 is 0.3962. The ideal list holds every relevant item", id="right"),
+        pytest.param(ndcg([0, 0, 3, 0, 1], [3, 1, 0, 0, 0]), False, "the ideal list must use *all* relevant items",
+                     id="ideal list without item 5"),
+        pytest.param(ndcg([0, 0, 1, 0, 1], [1, 1, 1, 0, 0]), False, "treats relevance as binary", id="binary"),
+        pytest.param(ndcg([0, 0, 3, 0, 1], [1, 1, 1, 0, 0]), False, "treats relevance as binary somewhere",
+                     id="binary ideal list"),
+        pytest.param(ndcg([0, 0, 7, 0, 1], [7, 3, 1, 0, 0]), False, "exponential gains 2^rel − 1",
+                     id="exponential gains"),
+        pytest.param(0.40, False, "rounded to too few figures", id="rounded"),
+        pytest.param(1.7, False, "NDCG lies between 0 and 1; got 1.7", id="out of range"),
+        pytest.param(0.3, False, "DCG = Σ rel_j / log2(j + 1)", id="anything else"),
+        pytest.param("0.4", False, "expected NDCG@5 as a number", id="text"),
+        pytest.param([0.4], False, "as a single number", id="list"),
+        pytest.param(float("nan"), False, "as a finite number", id="nan"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_1_graded_ndcg(answer, passed, feedback):
+    assert_verdict(ch06.check_1(answer), passed, feedback)
 
-    assert ch06.check_3((low, high)).passed
-    assert ch06.check_3(np.array([low, high])).passed
-    bootstrap = evaluation.paired_test(a, b)
-    assert ch06.check_3((bootstrap["ci low"], bootstrap["ci high"])).passed
-    assert "ItemKNN − EASE" in ch06.check_3((-high, -low)).message
-    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    unpaired = (diff.mean() - 1.96 * se, diff.mean() + 1.96 * se)
-    assert "independent samples" in ch06.check_3(unpaired).message
-    assert "lower end first" in ch06.check_3((high, low)).message
-    assert "pair of numbers" in ch06.check_3(low).message
-    assert ch06.check_3(None).passed is None
-    for garbage in ("abc", (low, "high"), (low, float("nan")), (1, 2, 3)):
-        assert ch06.check_3(garbage).passed is False
+
+# ---------------------------------------------------------------------------------------------
+# 2) The smallest k at which ItemKNN's recall@k reaches EASE's recall@10 (0.2134): k = 17
+
+KNN_RECALL = {k: 0.0126 * k for k in range(1, 101)}  # 0.2016 at k = 16, 0.2142 at k = 17
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(17, True, "k = 17: ItemKNN needs a list of 17", id="right"),
+        pytest.param(17.0, True, "(recall 0.2134) that EASE finds in 10", id="float"),
+        pytest.param(16, False, "at k = 16 ItemKNN's recall is 0.2016, still below EASE's recall@10; an index "
+                     "that starts at 0 is one short", id="one short"),
+        pytest.param(10, False, "at k = 10 ItemKNN's recall is below EASE's", id="EASE's own cut-off"),
+        pytest.param(5, False, "at k = 5 ItemKNN's recall is 0.0630, below EASE's recall@10", id="too small"),
+        pytest.param(25, False, "already at a smaller one", id="too large"),
+        pytest.param(17.5, False, "k counts list positions: a whole number from 1", id="fraction"),
+        pytest.param(0, False, "a whole number from 1", id="zero"),
+        pytest.param("fifteen", False, "expected a cut-off k as a number", id="text"),
+        pytest.param([17], False, "as a single number", id="list"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_2_itemknn_cutoff(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch06, "_knn_cutoff", lambda: (17, 0.2134, KNN_RECALL))
+    assert_verdict(ch06.check_2(answer), passed, feedback)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3) The paired 95 % interval of EASE − ItemKNN NDCG@10
+
+INTERVALS = {
+    "paired t": (0.0312, 0.0488),
+    "paired bootstrap": (0.0315, 0.0485),
+    "reversed": (-0.0488, -0.0312),
+    "unpaired": (0.0201, 0.0599),
+    "EASE alone": (0.3010, 0.3350),
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param((0.0312, 0.0488), True, "lies in [0.0312, 0.0488] (paired t; the paired bootstrap agrees)",
+                     id="paired t"),
+        pytest.param((0.0315, 0.0485), True, "EASE is clearly better than ItemKNN", id="paired bootstrap"),
+        pytest.param(np.array([0.0312, 0.0488]), True, "user for user", id="array"),
+        pytest.param([0.03121, 0.04879], True, "paired t", id="list, within 0.1 %"),
+        pytest.param((-0.0488, -0.0312), False, "that is the interval of ItemKNN − EASE", id="reversed"),
+        pytest.param((0.0201, 0.0599), False, "treats the two models' users as independent samples", id="unpaired"),
+        pytest.param((0.3010, 0.3350), False, "the interval of EASE's NDCG@10 alone", id="EASE alone"),
+        pytest.param((0.0488, 0.0312), False, "give the interval as (low, high), the lower end first",
+                     id="ends swapped"),
+        pytest.param((0.02, 0.06), False, "then take the 95 % t-interval of those differences", id="anything else"),
+        pytest.param(0.0312, False, "expected the interval as a pair of numbers (low, high)", id="one number"),
+        pytest.param("abc", False, "as a pair of numbers", id="text"),
+        pytest.param((1, 2, 3), False, "as a pair of numbers", id="three numbers"),
+        pytest.param((0.03, "high"), False, "expected each end of the interval as a number", id="one end is text"),
+        pytest.param((0.03, float("nan")), False, "as a finite number", id="one end is nan"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_3_paired_interval(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch06, "_intervals", lambda: INTERVALS)
+    assert_verdict(ch06.check_3(answer), passed, feedback)

@@ -1,98 +1,113 @@
-"""Exercise checks of chapters 7 and 7b: right answers pass, typical slips get their hint.
+"""Exercise checks of chapter 7, on hand-made values: each answer, the verdict it gets, the feedback it reads.
 
-The expected answers are recomputed here from the package's public API, not the checkers' helpers.
-Exercise 7b.1 needs the synthetic world's whole two-stage fit; its right answer is covered by the
-worked solution (tests/test_exercise_solutions.py), and here only its replies to malformed answers.
+The checks take the chapter's pools, rankers and two-stage fits from cached helpers that return
+plain numbers or per-user scores; here those helpers return the made-up values below, so the
+tables run without fitting anything. That the worked solutions pass on the real models is tested
+by tests/test_exercise_solutions.py.
 """
 
-import lightgbm
-import numpy as np
 import pandas as pd
 import pytest
+from exercise_verdicts import BLANK, assert_verdict, per_user_scores
 
-from recsys_tutorial import evaluation, ranking, retrieval, split
-from recsys_tutorial.data import load_movielens_100k, make_synthetic
-from recsys_tutorial.exercises import ch07, ch07b
-from recsys_tutorial.models import EASE
+from recsys_tutorial.exercises import ch07
 
+# ---------------------------------------------------------------------------------------------
+# 1) The candidate recall of EASE's pool of 100, alone and merged with item-kNN's
 
-@pytest.fixture(scope="module")
-def chapter():
-    movielens = load_movielens_100k()
-    train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
-    users, relevant = evaluation.held_out_users(test, movielens.n_users, movielens.n_items, seen_in=train)
-    earlier, later = split.per_user_temporal_split(train, test_fraction=0.2)
-    inner = {name: m.fit(earlier) for name, m in ranking.default_retrievers(random_state=0).items()}
-    requests = ranking.default_request_times(earlier, np.unique(later["user_id"]))
-    frame = ranking.build_ranking_frame(earlier, requests, inner, movielens.items, sources=["EASE", "ItemKNN"],
-                                        future=later)
-    full = {name: m.fit(train) for name, m in ranking.default_retrievers(random_state=0).items()}
-
-    def pool(sources):
-        return ranking.build_ranking_frame(train, ranking.default_request_times(train, users), full, movielens.items,
-                                           sources=sources)
-
-    return movielens, train, test, users, relevant, frame, requests, pool
+POOL_RECALL = {("EASE",): 0.4123, ("EASE", "ItemKNN"): 0.3871}
 
 
-def test_blank_answers_reveal_nothing():
-    for check in (ch07.check_1, ch07.check_2, ch07.check_3, ch07b.check_1, ch07b.check_2):
-        assert check(None).passed is None
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(0.4123, True, "recall is 0.4123. The same as EASE's recall@100", id="right"),
+        pytest.param(0.3871, False, "that is the merged pool of EASE and item-kNN", id="merged pool"),
+        pytest.param(0.41, False, "rounded to too few figures", id="rounded"),
+        pytest.param(0.2, False, "build the test pool with sources=['EASE']", id="anything else"),
+        pytest.param("high", False, "expected EASE's 100-item pool's recall as a number", id="text"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_1_the_ceiling_of_eases_pool(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch07, "_pool_recall", POOL_RECALL.__getitem__)
+    assert_verdict(ch07.check_1(answer), passed, feedback)
 
 
-def test_exercise_1_the_ceiling_of_eases_pool(chapter):
-    *_, users, relevant, _, _, pool = chapter
-    recall = float(retrieval.candidate_recall(ranking.ranked_lists(pool(["EASE"]), users), relevant).mean())
-    merged = float(retrieval.candidate_recall(ranking.ranked_lists(pool(["EASE", "ItemKNN"]), users), relevant).mean())
-    assert recall > merged
-    assert ch07.check_1(recall).passed is True
-    assert "merged pool" in str(ch07.check_1(merged))
-    assert "sources=['EASE']" in str(ch07.check_1(recall / 2))
-    assert "too few figures" in str(ch07.check_1(round(recall, 1)))
+# ---------------------------------------------------------------------------------------------
+# 2) LambdaMART − LightGBM's binary classifier
+
+LISTWISE, POINTWISE = per_user_scores(0.36, seed=0), per_user_scores(0.33, seed=1)
+LISTWISE_GAIN = float((LISTWISE - POINTWISE).mean())
 
 
-def test_exercise_2_listwise_against_pointwise(chapter):
-    *_, users, relevant, frame, requests, pool = chapter
-    validation = frame["request_time"] >= requests.quantile(0.8)
-    test_frame = pool(["EASE", "ItemKNN"])
-    features = ranking.feature_columns(frame)
-
-    def ndcg(scores):
-        return pd.Series(evaluation.ndcg_at_k(ranking.ranked_lists(test_frame, users, scores=scores, k=10), relevant),
-                         index=users)
-
-    listwise = ranking.GBDTRanker(random_state=0).fit(frame[~validation], frame[validation])
-    classifier = lightgbm.LGBMClassifier(**ch07.CLASSIFIER).fit(frame.loc[~validation, features],
-                                                                frame.loc[~validation, "label"] > 0)
-    difference = float((ndcg(listwise.predict(test_frame)) - ndcg(classifier.predict_proba(test_frame[features])[:, 1])).mean())
-    assert ch07.check_2(difference).passed is True
-    assert "the sign is reversed" in str(ch07.check_2(-difference))
-    assert "predict_proba" in str(ch07.check_2(difference + 0.05))
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(LISTWISE_GAIN, True, "the listwise loss ranks better here.", id="right"),
+        pytest.param(-LISTWISE_GAIN, False, "the sign is reversed: LambdaMART minus the binary classifier",
+                     id="reversed"),
+        pytest.param(0.5, False, "score test_frame[features] with predict_proba(...)[:, 1]", id="anything else"),
+        pytest.param("0.03", False, "expected the mean difference as a number", id="text"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_2_listwise_against_pointwise(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch07, "_lambdamart_and_classifier", lambda: (LISTWISE, POINTWISE))
+    assert_verdict(ch07.check_2(answer), passed, feedback)
 
 
-def test_exercise_3_demographics(chapter):
-    movielens, train, test, *_ = chapter
-    ndcg = {}
-    for name, columns in (("with", ["age", "gender", "occupation"]), ("without", ())):
-        model = ranking.TwoStageRecommender(user_columns=columns, random_state=0)
-        model.fit(train, users=movielens.users, items=movielens.items)
-        ndcg[name] = evaluation.evaluate(model, train, test, per_user=True)["ndcg@10"]
-    difference = float((ndcg["with"] - ndcg["without"]).mean())
-    assert ch07.check_3(difference).passed is True
-    assert "user_columns" in str(ch07.check_3(difference + 0.05))
+@pytest.mark.parametrize(
+    ("pointwise", "conclusion"),
+    [
+        pytest.param(per_user_scores(0.33, seed=1), "the listwise loss ranks better here.", id="LambdaMART ahead"),
+        pytest.param(per_user_scores(0.36, seed=1), "this test cannot tell the two losses apart.", id="a tie"),
+        pytest.param(per_user_scores(0.39, seed=1), "the pointwise classifier ranks better here.",
+                     id="classifier ahead"),
+    ],
+)
+def test_check_2_concludes_from_the_interval(monkeypatch, pointwise, conclusion):
+    monkeypatch.setattr(ch07, "_lambdamart_and_classifier", lambda: (LISTWISE, pointwise))
+    assert_verdict(ch07.check_2(float((LISTWISE - pointwise).mean())), True, conclusion)
 
 
-def test_chapter_7b_exercise_2_the_ceiling_without_the_sequence_model():
-    world = make_synthetic(random_state=0)
-    train, test = split.per_user_temporal_split(world.interactions, test_fraction=0.2)
-    users, relevant = evaluation.held_out_users(test, world.n_users, world.n_items, seen_in=train)
-    pool = ranking.build_ranking_frame(train, ranking.default_request_times(train, users), {"EASE": EASE().fit(train)},
-                                       world.items, n_candidates=50)
-    recall = float(retrieval.candidate_recall(ranking.ranked_lists(pool, users), relevant).mean())
-    assert ch07b.check_2(recall).passed is True
-    assert "sources=['EASE']" in str(ch07b.check_2(recall / 2))
+# ---------------------------------------------------------------------------------------------
+# 3) The two-stage recommender with demographics − without: the paired test of the two fits
 
 
-def test_chapter_7b_exercise_1_malformed_answers():
-    assert ch07b.check_1("a lot").passed is False
-    assert ch07b.check_1([0.1, 0.2]).passed is False
+def paired_test(mean: float, low: float, high: float) -> pd.Series:
+    return pd.Series({"mean difference": mean, "ci low": low, "ci high": high, "p-value": 0.3, "users": 900})
+
+
+NO_DETECTABLE_GAIN = paired_test(-0.0021, -0.0063, 0.0019)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(-0.0021, True, "interval is [-0.0063, 0.0019]: whatever demographics add, this test cannot "
+                     "detect it.", id="right"),
+        pytest.param(0.0021, False, "the sign is reversed: the model with demographics minus the chapter's",
+                     id="reversed"),
+        pytest.param(0.05, False, "fit TwoStageRecommender(user_columns=['age', 'gender', 'occupation']",
+                     id="anything else"),
+        pytest.param([0.0021], False, "as a single number", id="list"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_3_demographics(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch07, "_demographics_test", lambda: NO_DETECTABLE_GAIN)
+    assert_verdict(ch07.check_3(answer), passed, feedback)
+
+
+@pytest.mark.parametrize(
+    ("test_row", "conclusion"),
+    [
+        pytest.param(paired_test(0.004, 0.001, 0.007), "demographics help the ranker.", id="a gain"),
+        pytest.param(NO_DETECTABLE_GAIN, "this test cannot detect it.", id="no detectable change"),
+        pytest.param(paired_test(-0.004, -0.007, -0.001), "demographics hurt the ranker.", id="a loss"),
+    ],
+)
+def test_check_3_concludes_from_the_interval(monkeypatch, test_row, conclusion):
+    monkeypatch.setattr(ch07, "_demographics_test", lambda: test_row)
+    assert_verdict(ch07.check_3(test_row["mean difference"]), True, conclusion)

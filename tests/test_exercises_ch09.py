@@ -1,58 +1,82 @@
-"""Exercise checks of chapter 9: right answers pass, typical slips get their hint.
+"""Exercise checks of chapter 9, on hand-made values: each answer, the verdict it gets, the feedback it reads.
 
-The expected answers are recomputed here from the package's public API, not the checkers' helpers.
+The checks read the chapter's feature snapshots and serve its bundle through cached helpers; here
+those helpers return the made-up counts and top-10 lists below, so the tables run without
+building a bundle. That the worked solutions pass on the real bundle is tested by
+tests/test_exercise_solutions.py.
 """
 
-import numpy as np
-import pandas as pd
 import pytest
+from exercise_verdicts import BLANK, assert_verdict
 
-from recsys_tutorial import serving
-from recsys_tutorial.data import make_synthetic
 from recsys_tutorial.exercises import ch09
-from recsys_tutorial.ranking.online import feature_snapshot
+
+# ---------------------------------------------------------------------------------------------
+# 1) A point-in-time read: item 0's 30-day count was 31 in the snapshot of as_of − 14 days, 44 in that of − 2 days
+
+ITEM_0_COUNT = {14: 31.0, 2: 44.0}
 
 
-@pytest.fixture(scope="module")
-def bundle():
-    return serving.load_bundle(ch09.exercise_bundle())
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(31, True, "in the snapshot of as_of − 14 days is 31. The snapshot of as_of − 2 days was "
+                     "written after", id="right"),
+        pytest.param(44, False, "that is the later snapshot's value", id="the later snapshot"),
+        pytest.param(30, False, "write feature_snapshot(...)['item'] at as_of − 14 days", id="anything else"),
+        pytest.param("31", False, "expected the count as a number", id="text"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_1_point_in_time_read(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch09, "_item0_count", ITEM_0_COUNT.__getitem__)
+    assert_verdict(ch09.check_1(answer), passed, feedback)
 
 
-def test_blank_answers_reveal_nothing():
-    for check in (ch09.check_1, ch09.check_2, ch09.check_3):
-        assert check(None).passed is None
+# ---------------------------------------------------------------------------------------------
+# 2) and 3): five users' top 10 under a cap of 3 per category, a cap of 10, and the ranking fallback
 
 
-def test_exercise_1_point_in_time_read():
-    world = make_synthetic(n_users=3_000, n_items=3_000, n_interactions=40_000, random_state=0)
-    as_of = world.interactions["timestamp"].max() + pd.Timedelta(seconds=1)
-    store = serving.SQLiteFeatureStore(":memory:")
-    values = {}
-    for days in (14, 2):
-        moment = as_of - pd.Timedelta(days=days)
-        table = feature_snapshot(world.interactions, world.items, moment, n_users=world.n_users)["item"]
-        store.write("item", table, moment)
-        values[days] = float(table.loc[0, "item__n_events_30d"])
-    answer = float(store.read_frame("item", [0], as_of - pd.Timedelta(days=5)).loc[0, "item__n_events_30d"])
-    assert answer == values[14] != values[2]
-    assert ch09.check_1(answer).passed is True
-    assert "later snapshot" in str(ch09.check_1(values[2]))
+def top10(user: int) -> list[int]:
+    return list(range(10 * user, 10 * user + 10))
 
 
-def test_exercise_2_the_cap_changes_lists(bundle):
-    capped = serving.RequestPath(bundle, max_per_category=3, budget_ms=None)
-    loose = serving.RequestPath(bundle, max_per_category=10, budget_ms=None)
-    changed = np.array([capped.recommend(u, 10).items != loose.recommend(u, 10).items for u in range(200)])
-    assert 0 < changed.mean() < 1
-    assert ch09.check_2(float(changed.mean())).passed is True
-    assert "number of lists" in str(ch09.check_2(float(changed.sum())))
+CAP_3 = [top10(user) for user in range(5)]
+CAP_10 = [top10(0)[:8] + top10(0)[:7:-1], top10(1)[::-1]] + CAP_3[2:]  # the cap reorders users 0 and 1
+# The fallback keeps 10, 7, 4, 10 and 9 of each user's items: a mean overlap of 0.8.
+FALLBACK = [top10(user)[:kept] + [-1] * (10 - kept) for user, kept in enumerate([10, 7, 4, 10, 9])]
 
 
-def test_exercise_3_what_the_ranking_fallback_keeps(bundle):
-    normal = serving.RequestPath(bundle, budget_ms=None)
-    degraded = serving.RequestPath(bundle, budget_ms=None, faults={"ranking": "error"})
-    overlap = np.mean([len(set(normal.recommend(u, 10).items) & set(degraded.recommend(u, 10).items)) / 10
-                       for u in range(200)])
-    assert 0 < overlap < 1
-    assert ch09.check_3(float(overlap)).passed is True
-    assert "divide by 10" in str(ch09.check_3(float(overlap * 10)))
+@pytest.fixture
+def five_users(monkeypatch):
+    lists = {"cap 3": CAP_3, "cap 10": CAP_10, "ranking fails": FALLBACK}
+    monkeypatch.setattr(ch09, "N_USERS", 5)
+    monkeypatch.setattr(ch09, "_lists", lists.__getitem__)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(2 / 5, True, "the share of lists the cap changes is 0.4.", id="right"),
+        pytest.param(2, False, "that is the number of lists; divide by the 200 users", id="count"),
+        pytest.param(0.6, False, "compare RequestPath(bundle, max_per_category=3", id="anything else"),
+        pytest.param([0.4], False, "expected the share as a single number", id="list"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_2_the_cap_changes_lists(five_users, answer, passed, feedback):
+    assert_verdict(ch09.check_2(answer), passed, feedback)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(0.8, True, "the mean overlap is 0.8. 40% of users lose nothing to the fallback.", id="right"),
+        pytest.param(8, False, "that counts shared items; divide by 10 for a share", id="shared items"),
+        pytest.param(0.5, False, "count the items two top-10 lists share", id="anything else"),
+        pytest.param("most", False, "expected the mean overlap as a number", id="text"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_3_what_the_ranking_fallback_keeps(five_users, answer, passed, feedback):
+    assert_verdict(ch09.check_3(answer), passed, feedback)
