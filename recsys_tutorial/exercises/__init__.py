@@ -21,7 +21,9 @@ Examples
 >>> @exercise
 ... def check_1(answer):
 ...     verdict = numeric_verdict(answer, 0.123456, "the share")
-...     return verdict if verdict is not None else wrong("a share lies in [0, 1]")
+...     if verdict is not None:
+...         return verdict
+...     return wrong("a share lies in [0, 1]")
 >>> check_1(None)
 ✏️ No answer yet: write yours in the cell above, then run this cell again.
 >>> check_1(0.1235)
