@@ -30,6 +30,9 @@ OTHER_CPU := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 OPENBLAS
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS ?= 2
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# JOBS workers, each test file or notebook whole on one of them, handed out in collection order:
+# conftest.py puts the longest notebooks first (xdist would otherwise order by number of tests).
+XDIST := -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: book unit lint test test-other-cpu test-cpus test-lowest execute lock clean
 
@@ -42,7 +45,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 # Unit tests and doctests on JOBS workers, one thread each; the notebooks and the slow tests are
 # left to `make test`.
 unit: $(INSTALLED)
-	$(ONE_THREAD) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --doctest-modules -m "not slow" recsys_tutorial tests
+	$(ONE_THREAD) $(BIN)/python -m pytest -q $(XDIST) --durations=5 --doctest-modules -m "not slow" recsys_tutorial tests
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -60,7 +63,7 @@ book: $(INSTALLED)
 test: $(INSTALLED)
 	rm -rf _build/solved
 	$(BIN)/python tests/test_exercise_solutions.py _build/solved
-	$(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
 	$(MAKE) --no-print-directory test-other-cpu
 	$(BIN)/python tests/book_config.py _build/config-committed-outputs.yml --committed-outputs
 	$(BIN)/jupyter-book build . --config _build/config-committed-outputs.yml --warningiserror --nitpick --keep-going
@@ -68,7 +71,7 @@ test: $(INSTALLED)
 
 # The committed notebooks with an older CPU's kernels, on JOBS workers of one thread each.
 test-other-cpu: $(INSTALLED)
-	$(OTHER_CPU) $(ONE_THREAD) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile $(NBVAL) book
+	$(OTHER_CPU) $(ONE_THREAD) $(BIN)/python -m pytest -q $(XDIST) $(NBVAL) book
 
 # The committed notebooks under each generation of x86-64 maths kernels this CPU can run (read from
 # /proc/cpuinfo, so on Linux): SSE4.2 (the older CPU of test-other-cpu), AVX2, and AVX-512. Intel
@@ -84,7 +87,7 @@ test-cpus: $(INSTALLED)
 		echo "test-cpus: the committed notebooks with the $$path kernels"; \
 		case $$path in SSE4_2) kernels="$(KERNELS_SSE4_2)";; AVX2) kernels="$(KERNELS_AVX2)";; \
 			AVX512) kernels="$(KERNELS_AVX512)";; esac; \
-		env $$kernels $(ONE_THREAD) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile $(NBVAL) book || exit 1; \
+		env $$kernels $(ONE_THREAD) $(BIN)/python -m pytest -q $(XDIST) $(NBVAL) book || exit 1; \
 	done; echo "test-cpus: every notebook agreed under $(CPU_PATHS)"
 
 # `make unit` in a scratch environment where every dependency is at the lower bound pyproject.toml
