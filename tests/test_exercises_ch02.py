@@ -125,6 +125,8 @@ def test_check_2_smoothed_conversion(world, answer, passed, feedback):
         pytest.param({"a", "c", "e"}, True, "(a), (c) and (e) leak", id="right"),
         pytest.param(["A", "c", "e"], True, "(a), (c) and (e) leak", id="list, any case"),
         pytest.param("a, c, e", True, "(a), (c) and (e) leak", id="text"),
+        pytest.param("a, c and e", True, "(a), (c) and (e) leak", id="text with and"),
+        pytest.param("ace", True, "(a), (c) and (e) leak", id="text run together"),
         pytest.param(set("abcdef"), False, "3 of your letters are safe features", id="everything"),
         pytest.param({"a", "b"}, False, "1 of your letters is a safe feature and 2 leaking features are missing",
                      id="one safe, two missing"),

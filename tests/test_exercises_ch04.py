@@ -97,6 +97,7 @@ def validation_ndcg(runner_up_gap: float) -> dict:
         pytest.param({7}, False, "choose among 1, 3, 10, 30; got [7.0]", id="not a candidate"),
         pytest.param(10, False, "expected a set of alpha values", id="one number"),
         pytest.param("ten", False, "expected a set of alpha values", id="text"),
+        pytest.param("10", False, "not text", id="digits as text"),
         pytest.param(None, None, BLANK, id="blank"),
     ],
 )

@@ -65,7 +65,7 @@ LEAVE_LAST_OUT_WORLD = world(
         pytest.param(rows(1, 4, 7), True, "3 test rows, one per user with at least two events", id="right"),
         pytest.param(rows(7, 1, 4), True, "identical to split.leave_last_out", id="any order"),
         pytest.param(SparkFrame(rows(1, 4, 7)), True, "3 test rows", id="Spark DataFrame"),
-        pytest.param(rows(1, 4, 5, 7), False, "that holds out 1 users' only event too", id="single-event user"),
+        pytest.param(rows(1, 4, 5, 7), False, "that holds out 1 user's only event too", id="single-event user"),
         pytest.param(rows(0, 2, 6), False, "those are mostly users' *first* events", id="first events"),
         pytest.param(rows(1, 3, 7), False, "1 row(s) differ from leave_last_out; a user's latest events can share "
                      "a timestamp", id="tie broken the wrong way"),

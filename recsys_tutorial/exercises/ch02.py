@@ -149,7 +149,9 @@ _SAFE = {"b", "d", "f"}  # the 7 days before the cutoff; static catalogue data; 
 def check_3(leaky_letters) -> CheckResult:
     """Exercise 3: which candidate features leak the label."""
     if isinstance(leaky_letters, str):
-        letters = re.findall(r"[A-Za-z]", leaky_letters)
+        # "a, c", "a and c" and "ac" all name a and c.
+        words = re.findall(r"[A-Za-z]+", leaky_letters)
+        letters = [letter for word in words if word.lower() not in {"and", "or"} for letter in word]
     else:
         try:
             letters = [str(x).strip() for x in leaky_letters]

@@ -101,6 +101,8 @@ def _validation_per_user():
 @exercise
 def check_3(alphas_within_noise) -> CheckResult:
     """Exercise 3: the values of alpha whose validation NDCG@10 is not significantly below the best."""
+    if isinstance(alphas_within_noise, str | bytes):  # "10" would read as {1, 0}
+        return wrong("expected a set of alpha values (numbers), such as {1, 30}, not text.")
     try:
         answer = {float(a) for a in alphas_within_noise}
     except (TypeError, ValueError):

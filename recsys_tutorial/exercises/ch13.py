@@ -70,7 +70,8 @@ def check_1(test_rows) -> CheckResult:
     by_user = log.groupby("user_id")
     single = int((by_user.size() == 1).sum())
     if len(got) == len(expected) + single:
-        return wrong(f"that holds out {single:,} users' only event too; a user with one event keeps it in train "
+        whose = "1 user's only event" if single == 1 else f"{single:,} users' only events"
+        return wrong(f"that holds out {whose} too; a user with one event keeps it in train "
                      "(filter on the user's event count, a count over the same window without ordering).")
     first = log.index.get_indexer(log.sort_values(["timestamp"], kind="stable").groupby("user_id").head(1).index)
     if len(got) >= len(expected) - 10 and np.isin(got, first).mean() > 0.5:
