@@ -2,7 +2,7 @@
 #   make book   execute every chapter and write the HTML book to _build/html
 #   make unit   unit tests and doctests, no notebooks and no test marked slow: minutes
 #   make lint   ruff over the package, the tests, the benchmarks and the notebooks
-#   make test   the whole gate: every unit test, every notebook under strict nbval (twice: with
+#   make test   the whole gate: lint, every unit test, every notebook under strict nbval (twice: with
 #               its worked solutions pasted in, with this CPU's SIMD kernels; then as committed,
 #               with those of an older CPU), the book build (warnings = errors) and the browser
 #               test. The Spark tests and appendix run where Java 17 or 21 is installed; elsewhere
@@ -61,6 +61,7 @@ book: $(INSTALLED)
 # That pass runs on JOBS workers (pytest-xdist), each test file or notebook whole on one of them,
 # each with one thread (its committed outputs do not depend on the thread count, which this checks).
 test: $(INSTALLED)
+	$(BIN)/ruff check .
 	rm -rf _build/solved
 	$(BIN)/python tests/test_exercise_solutions.py _build/solved
 	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
