@@ -150,7 +150,10 @@ def _exact_against_hnsw(bundle: Path) -> None:
     import faiss
 
     faiss.omp_set_num_threads(1)
-    stored = faiss.downcast_index(faiss.read_index(str(bundle / "item_index.faiss")))
+    # downcast_index returns a view that does not own the index: keep the owner alive while the
+    # view is read, or its ids are read from freed memory.
+    owner = faiss.read_index(str(bundle / "item_index.faiss"))
+    stored = faiss.downcast_index(owner)
     indexed = faiss.vector_to_array(stored.id_map)
     items = np.load(bundle / "item_vectors.npy")[indexed].astype(np.float32)
     users = np.load(bundle / "user_vectors.npy").astype(np.float32)
