@@ -61,7 +61,7 @@ book: $(INSTALLED)
 # That pass runs on JOBS workers (pytest-xdist), each test file or notebook whole on one of them,
 # each with one thread (its committed outputs do not depend on the thread count, which this checks).
 test: $(INSTALLED)
-	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory lint
 	rm -rf _build/solved
 	$(BIN)/python tests/test_exercise_solutions.py _build/solved
 	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) --doctest-modules $(NBVAL) recsys_tutorial tests _build/solved
