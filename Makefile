@@ -39,7 +39,7 @@ XDIST := -n $(JOBS) --dist loadfile --no-loadscope-reorder
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python $(PIP) $(TORCH_INDEX) -c constraints.txt torch
-	$(BIN)/python $(PIP) -c constraints.txt -e ".[dev,spark]"
+	$(BIN)/python $(PIP) -c constraints.txt -e ".[dev,spark,bench]"
 	touch $(INSTALLED)
 
 # Unit tests and doctests on JOBS workers, one thread each; the notebooks and the slow tests are

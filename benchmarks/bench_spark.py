@@ -9,7 +9,9 @@ Python workers) every 50 ms.
 
     .venv/bin/python benchmarks/bench_spark.py                  # 0.1M .. 30M events (about 25 min)
     .venv/bin/python benchmarks/bench_spark.py --sizes 100000 1000000
-    .venv/bin/python benchmarks/bench_spark.py --out benchmarks/results/spark_scaling.csv
+    .venv/bin/python benchmarks/bench_spark.py --smoke          # 10,000 events: does it run?
+
+It writes the table to ``benchmarks/results/bench_spark.json`` (appendix A reads it there).
 
 The worlds have one user per 10 events and one item per 100 (at most 100,000): at 10M events,
 benchmarks/bench_synthetic.py's large world (1M users, 100k items); at 30M, 3M users. The 30M
@@ -31,7 +33,10 @@ from pathlib import Path
 
 import pandas as pd
 
+import record
+
 DEFAULT_SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000, 30_000_000)
+SMOKE_SIZES = (10_000,)
 TEST_FRACTION = 0.2
 
 
@@ -149,16 +154,18 @@ def measure(engine: str, folder: Path, shape: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="numbers of events")
-    parser.add_argument("--out", type=Path, help="write the table as CSV here")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    record.add_arguments(parser)
     args = parser.parse_args()
     if args.child:
         engine, folder, shape, out = args.child
         (run_pandas if engine == "pandas" else run_spark)(Path(folder), json.loads(shape), Path(out))
         return 0
+    results = record.results_path("bench_spark", args)
+    sizes = SMOKE_SIZES if args.smoke else args.sizes
 
     rows = []
-    for n_events in args.sizes:
+    for n_events in sizes:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
             start = time.perf_counter()
@@ -172,10 +179,14 @@ def main() -> int:
     table = pd.DataFrame(rows)
     wide = table.pivot_table(index="events", columns="engine", values=["seconds", "peak_gb"])
     print(wide.round(2).to_string())
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False, float_format="%.3f")
-        print(f"written: {args.out}")
+    checks = {
+        f"{row.engine} at {row.events:,} events: finished": record.check(int(row.ok), 1, at_most=False)
+        for row in table.itertuples()
+    }
+    parameters = {"sizes": list(sizes), "test_fraction": TEST_FRACTION, "spark": "local[2], 6 GB driver",
+                  "random_state": 0}  # fmt: skip
+    record.write(results, "bench_spark", args, parameters=parameters, results=rows, checks=checks)
+    # Every run must finish, smoke or not: there is no bar here that only a full run can meet.
     return 0 if table["ok"].all() else 1
 
 

@@ -1,6 +1,7 @@
 """Choose the two-stage recommender's configuration on a validation split, then test once.
 
     .venv/bin/python benchmarks/tune_ranking.py        # ~3 minutes on 2 cores
+    .venv/bin/python benchmarks/tune_ranking.py --smoke  # 150 users, two configurations
 
 MovieLens-100K under chapter 7's protocol: each user's latest 20 % of ratings are the test. The
 test is never looked at while choosing. From the training part, a second per-user temporal split
@@ -11,11 +12,14 @@ difference and its interval. The configuration with the best validation NDCG@10 
 package's default are then fitted on the whole training part and scored on the test, once.
 
 Chapter 7 uses what this chose: EASE and item-kNN propose 100 candidates, ALS and popularity
-only score them. Fit seconds depend on the machine and on what else runs on it.
+only score them. It writes what it measured to ``benchmarks/results/tune_ranking.json``. Fit
+seconds depend on the machine and on what else runs on it.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 
 import pandas as pd
@@ -23,6 +27,8 @@ import pandas as pd
 from recsys_tutorial import evaluation, ranking, split
 from recsys_tutorial.data import load_movielens_100k
 from recsys_tutorial.models import EASE
+
+import record
 
 # Configuration name → keyword arguments of TwoStageRecommender (random_state=0 is added).
 CONFIGURATIONS = {
@@ -51,6 +57,9 @@ CONFIGURATIONS = {
 }
 
 
+SMOKE_CONFIGURATIONS = ["EASE + item-kNN propose (default)", "all four retrievers propose"]
+
+
 def score(config: dict, movielens, train, test, baseline) -> tuple[float, pd.Series, float]:
     """NDCG@10 of a configuration fitted on ``train`` and scored on ``test``, and its paired test against
     ``baseline``."""
@@ -62,35 +71,52 @@ def score(config: dict, movielens, train, test, baseline) -> tuple[float, pd.Ser
     return ndcg.mean(), evaluation.paired_test(ndcg, baseline), seconds
 
 
-def main() -> None:
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    record.add_arguments(parser)
+    args = parser.parse_args()
+    out = record.results_path("tune_ranking", args)
+    configurations = {name: CONFIGURATIONS[name] for name in SMOKE_CONFIGURATIONS} if args.smoke else CONFIGURATIONS
+
     # ---- data: test, and a validation split carved from training
     movielens = load_movielens_100k()
-    train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
+    ratings = movielens.interactions
+    if args.smoke:
+        ratings = ratings[ratings["user_id"] < 150]
+    train, test = split.per_user_temporal_split(ratings, test_fraction=0.2)
     fitting, validation = split.per_user_temporal_split(train, test_fraction=0.2)
     ease_validation = evaluation.evaluate(EASE().fit(fitting), fitting, validation, per_user=True)["ndcg@10"]
     print(f"validation: EASE alone {ease_validation.mean():.4f}")
+    rows = [{"configuration": "EASE alone", "stage": "validation", "ndcg@10": ease_validation.mean()}]
 
     # ---- choose on validation
-    rows = {}
-    for name, config in CONFIGURATIONS.items():
+    chosen = {}
+    for name, config in configurations.items():
         mean, paired, seconds = score(config, movielens, fitting, validation, ease_validation)
-        rows[name] = {"validation ndcg@10": mean, "vs EASE": paired["mean difference"], "ci low": paired["ci low"],
-                      "ci high": paired["ci high"], "fit s": seconds}
+        chosen[name] = mean
+        rows.append({"configuration": name, "stage": "validation", "ndcg@10": mean, "fit s": seconds,
+                     **{f"vs EASE, {key}": value for key, value in paired.items()}})  # fmt: skip
         print(f"{name:40s} {mean:.4f}  vs EASE {paired['mean difference']:+.4f} "
               f"[{paired['ci low']:+.4f}, {paired['ci high']:+.4f}]  fit {seconds:.1f} s", flush=True)
-    table = pd.DataFrame(rows).T.sort_values("validation ndcg@10", ascending=False)
-    best = table.index[0]
+    best = max(chosen, key=chosen.get)  # the first of equals
     print(f"\nbest on validation: {best}")
 
     # ---- test once: the chosen configuration and the default
     ease_test = evaluation.evaluate(EASE().fit(train), train, test, per_user=True)["ndcg@10"]
     print(f"test: EASE alone {ease_test.mean():.4f}")
+    rows.append({"configuration": "EASE alone", "stage": "test", "ndcg@10": ease_test.mean()})
     for name in dict.fromkeys([best, "EASE + item-kNN propose (default)"]):
         mean, paired, seconds = score(CONFIGURATIONS[name], movielens, train, test, ease_test)
+        rows.append({"configuration": name, "stage": "test", "ndcg@10": mean, "fit s": seconds,
+                     **{f"vs EASE, {key}": value for key, value in paired.items()}})  # fmt: skip
         print(f"test, {name}: {mean:.4f} ({mean / ease_test.mean() - 1:+.1%} over EASE), paired "
               f"{paired['mean difference']:+.4f} [{paired['ci low']:+.4f}, {paired['ci high']:+.4f}], "
               f"fit {seconds:.1f} s")
-
+    parameters = {"configurations": list(configurations), "users": int(ratings["user_id"].nunique()),
+                  "split": "per-user temporal, latest 20 % (test), then the latest 20 % of training (validation)",
+                  "chosen": best}  # fmt: skip
+    record.write(out, "tune_ranking", args, parameters=parameters, results=rows, checks={})
+    return record.exit_status(args, {})
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
