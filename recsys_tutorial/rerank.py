@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .data import genre_matrix  # one definition, in data; re-exported here where chapter 8 meets it
 from .evaluation import calibration_kl
 
 __all__ = [
@@ -236,29 +237,6 @@ def business_boost(items, scores, boosts):
 
 # ---------------------------------------------------------------------------------------------
 # Genre distributions for calibration
-
-
-def genre_matrix(items: pd.DataFrame, column: str = "genres") -> tuple[sp.csr_matrix, list]:
-    """p(g|i) as an ``(n_items, n_genres)`` matrix, each item's genres sharing weight 1 equally; and the genre names.
-
-    ``items`` is a dataset's item table (one row per item id 0..n-1) whose ``column`` holds a
-    tuple of genre names (MovieLens's ``genres``) or one label per item (the synthetic world's
-    ``category``). Columns follow the sorted genre names.
-
-    >>> items = pd.DataFrame({"genres": [("Drama",), ("Comedy", "Drama")]})
-    >>> matrix, names = genre_matrix(items)
-    >>> names, matrix.toarray().tolist()
-    (['Comedy', 'Drama'], [[0.0, 1.0], [0.5, 0.5]])
-    """
-    if column not in items:
-        raise ValueError(f"genre_matrix: the item table has no column {column!r}; columns: {list(items.columns)}")
-    values = items[column].map(lambda v: tuple(v) if isinstance(v, tuple | list) else (v,))
-    names = sorted({g for genres in values for g in genres})
-    index = {g: j for j, g in enumerate(names)}
-    sizes = values.map(len).to_numpy()
-    rows = np.repeat(np.arange(len(values)), sizes)
-    cols = np.fromiter((index[g] for genres in values for g in genres), dtype=np.int64, count=len(rows))
-    return sp.csr_matrix((1.0 / np.repeat(sizes, sizes), (rows, cols)), shape=(len(values), len(names))), names
 
 
 def genre_profiles(interactions: pd.DataFrame, item_genres, n_users: int) -> np.ndarray:

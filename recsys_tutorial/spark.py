@@ -50,6 +50,8 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
         "(and Java 17 or 21; see the README)"
     ) from error
 
+from .features import FUNNEL, RATING_MIDPOINT
+
 __all__ = [
     "java_version",
     "local_session",
@@ -62,8 +64,6 @@ __all__ = [
     "ranking_metrics",
 ]
 
-_FUNNEL = ("view", "click", "add_to_cart", "purchase")
-_RATING_MIDPOINT = 3.0  # as in recsys_tutorial.features
 _NANOS_PER_DAY = 86_400_000_000_000.0
 SUPPORTED_JAVA = (17, 21)
 
@@ -241,12 +241,12 @@ def item_features(
 
 
 def _activity_block(events, history, key, size, as_of_us, prior_strength) -> DataFrame:
-    """Counts, recency and smoothed rates, as ``recsys_tutorial.features._activity_block``."""
+    """Counts, recency and smoothed rates: the activity block of ``recsys_tutorial.features.AsOfFeatures``."""
     if not (math.isfinite(prior_strength) and prior_strength > 0):
         raise ValueError(f"prior_strength must be a finite number > 0 (pseudo-observations), got {prior_strength!r}")
     age_days = _days_since(as_of_us, F.col("timestamp"))
     counts = [F.count("*").alias("n_events")]
-    counts += [F.count(F.when(F.col("event_type") == event, 1)).alias(f"n_{event}") for event in _FUNNEL]
+    counts += [F.count(F.when(F.col("event_type") == event, 1)).alias(f"n_{event}") for event in FUNNEL]
     counts += [
         F.count("rating").alias("n_ratings"),
         F.count(F.when(age_days <= 7, 1)).alias("n_events_7d"),
@@ -268,9 +268,9 @@ def _activity_block(events, history, key, size, as_of_us, prior_strength) -> Dat
     history_days = 0.0 if first_event is None else max(((as_of_us - first_event) * 1000) / _NANOS_PER_DAY, 0.0)
     global_ctr = totals["clicks"] / totals["views"] if totals["views"] else 0.0
     global_conversion = totals["purchases"] / totals["views"] if totals["views"] else 0.0
-    global_rating = totals["rating_sum"] / totals["n_ratings"] if totals["n_ratings"] else _RATING_MIDPOINT
+    global_rating = totals["rating_sum"] / totals["n_ratings"] if totals["n_ratings"] else RATING_MIDPOINT
 
-    count_columns = ["n_events", *(f"n_{event}" for event in _FUNNEL), "n_ratings", "n_events_7d", "n_events_30d"]
+    count_columns = ["n_events", *(f"n_{event}" for event in FUNNEL), "n_ratings", "n_events_7d", "n_events_30d"]
     frame = events.sparkSession.range(size).withColumnRenamed("id", key).join(per_key, key, "left")
     for column in count_columns:
         frame = frame.withColumn(column, F.coalesce(column, F.lit(0)).cast("long"))

@@ -41,7 +41,7 @@ def _unavailable(script: str) -> str | None:
 
 def test_every_script_is_covered():
     assert SCRIPTS == ["bench_als", "bench_ann", "bench_metrics_features", "bench_serving", "bench_spark",
-                       "bench_synthetic", "tune_embeddings", "tune_ranking"]  # fmt: skip
+                       "bench_synthetic", "bench_two_stage", "tune_embeddings", "tune_ranking"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

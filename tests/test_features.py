@@ -166,9 +166,44 @@ def test_redundant_pairs_finds_a_copied_column():
             log, "2024-01-10", pd.DataFrame({"user_id": [0], "item_id": [9]}), items), "outside"),
         (lambda log, items: F.context_features(pd.Series([pd.NaT])), "missing values"),
         (lambda log, items: F.user_features(log, "2024-01-10", prior_strength=0), "prior_strength"),
+        (lambda log, items: F.user_features(log.assign(timestamp=log["timestamp"].dt.tz_localize("UTC")),
+                                            "2024-01-10"), "timezone-naive"),
+        (lambda log, items: F.user_features(log, pd.Timestamp("2024-01-10", tz="UTC")), "has a time zone"),
+        (lambda log, items: F.item_features(log, "2024-01-10", items=items.iloc[:2]), "missing: 2"),
+        (lambda log, items: F.AsOfFeatures(log).user_activity([0, 1], pd.to_datetime(["2024-01-10"])),
+         "one time per id"),
     ],
 )
 def test_bad_input_is_named(call, message):
     log, items = _tiny()
     with pytest.raises(ValueError, match=message):
         call(log, items)
+
+
+def test_one_engine_answers_each_request_at_its_own_moment(world):
+    """The engine at (entity, time) pairs equals chapter 2's tables at each of those cutoffs."""
+    log = world.interactions
+    cutoffs = [log["timestamp"].quantile(q) for q in (0.3, 0.7, 1.0)]
+    engine = F.AsOfFeatures(log, items=world.items)
+    users, items = np.arange(world.n_users), np.arange(world.n_items)
+    moments = np.repeat(np.array(cutoffs, dtype="datetime64[ns]"), [len(users)] * 3)
+    asked_users = engine.user_activity(np.tile(users, 3), moments, distinct=True)
+    asked_items = engine.item_activity(np.tile(items, 3), np.repeat(np.array(cutoffs, dtype="datetime64[ns]"),
+                                                                    len(items)), distinct=True)
+    for k, cutoff in enumerate(cutoffs):
+        by_user = F.user_features(log, cutoff, n_users=world.n_users)
+        by_item = F.item_features(log, cutoff, items=world.items)
+        pd.testing.assert_frame_equal(asked_users.iloc[k * len(users):(k + 1) * len(users)].set_axis(by_user.index),
+                                      by_user)
+        pd.testing.assert_frame_equal(asked_items.iloc[k * len(items):(k + 1) * len(items)].set_axis(by_item.index),
+                                      by_item)
+
+
+def test_items_in_any_row_order_give_the_same_features(world):
+    log = world.interactions
+    shuffled = world.items.sample(frac=1, random_state=0)
+    pairs = log[["user_id", "item_id"]].iloc[:500]
+    pd.testing.assert_frame_equal(F.item_features(log, "2024-05-01", items=shuffled),
+                                  F.item_features(log, "2024-05-01", items=world.items))
+    pd.testing.assert_frame_equal(F.user_item_features(log, "2024-05-01", pairs, shuffled),
+                                  F.user_item_features(log, "2024-05-01", pairs, world.items))

@@ -142,10 +142,14 @@ def test_bad_input_is_named():
     items = pd.DataFrame({"item_id": [0, 1], "category": ["a", "b"]})
     model = {"Popularity": Popularity().fit(history)}
     requests = pd.Series(pd.to_datetime(["2024-02-01"]), index=pd.Index([0], name="user_id"))
-    with pytest.raises(ValueError, match="missing column 'rating'"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['rating'\]"):
         build_ranking_frame(history.drop(columns="rating"), requests, model, items)
-    with pytest.raises(ValueError, match="one request time"):
+    with pytest.raises(ValueError, match="request ids must be unique"):
         build_ranking_frame(history, pd.concat([requests, requests]), model, items)
+    with pytest.raises(ValueError, match="timezone-naive"):
+        build_ranking_frame(history, requests.dt.tz_localize("UTC"), model, items)
+    with pytest.raises(ValueError, match="prior_strength must be a finite number > 0"):
+        build_ranking_frame(history, requests, model, items, prior_strength=0)
     with pytest.raises(ValueError, match="at least one fitted retriever"):
         build_ranking_frame(history, requests, {}, items)
     with pytest.raises(ValueError, match="n_candidates must be a positive integer"):
@@ -243,3 +247,96 @@ def test_two_stage_needs_the_items_table(small_world):
         TwoStageRecommender().fit(small_world.interactions)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         TwoStageRecommender(label_fraction=1.0).fit(small_world.interactions, items=small_world.items)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables joined by id, requests rather than users
+
+
+def test_shuffled_tables_give_the_same_frame_and_lists(small_world, history_and_retrievers):
+    history, future, retrievers = history_and_retrievers
+    requests = default_request_times(history, np.arange(0, small_world.n_users, 7))
+    shuffled_items = small_world.items.sample(frac=1, random_state=1)
+    shuffled_users = small_world.users.sample(frac=1, random_state=2)
+    in_order = build_ranking_frame(history, requests, retrievers, small_world.items, users=small_world.users,
+                                   n_candidates=30, future=future, user_columns=["age_group"])
+    shuffled = build_ranking_frame(history, requests, retrievers, shuffled_items, users=shuffled_users,
+                                   n_candidates=30, future=future, user_columns=["age_group"])
+    pd.testing.assert_frame_equal(in_order, shuffled)
+    model = TwoStageRecommender(retrievers={"EASE": EASE(), "Popularity": Popularity()}, n_candidates=30)
+    fitted = model.fit(history, users=small_world.users, items=small_world.items).recommend(np.arange(40), k=10)
+    again = TwoStageRecommender(retrievers={"EASE": EASE(), "Popularity": Popularity()}, n_candidates=30)
+    refitted = again.fit(history, users=shuffled_users, items=shuffled_items).recommend(np.arange(40), k=10)
+    np.testing.assert_array_equal(fitted[0], refitted[0])
+
+
+def test_a_table_missing_or_repeating_ids_is_refused(small_world, history_and_retrievers):
+    history, _, retrievers = history_and_retrievers
+    requests = default_request_times(history, [0, 1])
+    items = small_world.items
+    with pytest.raises(ValueError, match=r"ids up to \d+ are used; missing"):
+        build_ranking_frame(history, requests, retrievers, items[items["item_id"] < len(items) - 5])
+    with pytest.raises(ValueError, match="several rows for item_id 3"):
+        repeated = pd.concat([items, items.iloc[[3]]]).assign(item_id=lambda t: [*range(len(items)), 3])
+        build_ranking_frame(history, requests, retrievers, repeated)
+    with pytest.raises(ValueError, match="no 'item_id' column"):
+        build_ranking_frame(history, requests, retrievers, items.drop(columns="item_id"))
+    with pytest.raises(ValueError, match=r"users\).*missing"):
+        build_ranking_frame(history, requests, retrievers, items, users=small_world.users.iloc[:1],
+                            user_columns=["age_group"])
+
+
+def test_two_cutoffs_concatenated_are_two_queries_with_their_own_labels(small_world):
+    log = small_world.interactions
+    cutoffs = [log["timestamp"].quantile(q) for q in (0.6, 0.8)]
+    users = np.arange(0, small_world.n_users, 5)
+    frames = []
+    for cutoff, end in zip(cutoffs, [cutoffs[1], log["timestamp"].max()], strict=True):
+        history, future = log[log["timestamp"] < cutoff], log[(log["timestamp"] >= cutoff) & (log["timestamp"] <= end)]
+        retrievers = {"Popularity": Popularity().fit(history)}
+        requests = pd.Series(cutoff, index=pd.Index(users, name="user_id"))
+        frames.append(build_ranking_frame(history, requests, retrievers, small_world.items, n_candidates=20,
+                                          future=future))
+    both = pd.concat(frames, ignore_index=True)
+    per_user = both.groupby("user_id")["request_id"].nunique()
+    assert (per_user == 2).all()
+    # Each query keeps the labels of its own future.
+    for frame in frames:
+        mine = both[both["request_id"].isin(frame["request_id"])]
+        np.testing.assert_array_equal(mine["label"].to_numpy(), frame["label"].to_numpy())
+    # The ranker sees one query per (user, cutoff): as many as the two frames have requests together.
+    _, _, sizes = _query_sizes(both)
+    assert len(sizes) == both["request_id"].nunique() == 2 * len(users)
+    assert GBDTRanker(n_estimators=5).fit(both).best_iteration_ == 5
+
+
+def _query_sizes(frame):
+    from recsys_tutorial.ranking.gbdt import _grouped
+
+    return _grouped(frame, feature_columns(frame))
+
+
+def test_colliding_request_ids_are_refused():
+    frame = _planted(n_requests=4, size=5)
+    frame["request_time"] = pd.Timestamp("2024-01-01")
+    frame["request_id"] = 0  # four users under one id: four queries merged into one
+    with pytest.raises(ValueError, match="span several users"):
+        GBDTRanker(n_estimators=5).fit(frame)
+
+
+def test_ranked_lists_answer_repeated_users_and_refuse_several_requests():
+    frame = pd.DataFrame({"user_id": [0, 0, 1], "item_id": [2, 3, 1]})
+    np.testing.assert_array_equal(frame_module.ranked_lists(frame, [0, 0, 1], scores=[0.2, 0.5, 0.1], k=2),
+                                  [[3, 2], [3, 2], [1, -1]])
+    twice = frame.assign(request_id=["a", "b", "c"])
+    with pytest.raises(ValueError, match="several requests of user"):
+        frame_module.ranked_lists(twice, [0, 1])
+
+
+def test_fitted_two_stage_pickles_without_its_training_frame(two_stage):
+    import pickle
+
+    model, _ = two_stage
+    restored = pickle.loads(pickle.dumps(model))
+    assert not hasattr(restored, "training_frame_") and hasattr(model, "training_frame_")
+    np.testing.assert_array_equal(restored.recommend(np.arange(20), k=10)[0], model.recommend(np.arange(20), k=10)[0])

@@ -99,7 +99,7 @@ def test_online_features_equal_chapter_two_at_the_same_time(tmp_path, world, day
     pairs = pd.DataFrame({"user_id": np.repeat(users, 3), "item_id": np.tile([0, 1, 2], len(users))})
     offline_pairs = features.user_item_features(history, as_of=times[0], pairs=pairs, items=world.items)
     online_pairs = store.read_frame("user_category", users, at)
-    codes = pd.factorize(world.items["category"], sort=True)[0][pairs["item_id"]]
+    codes = features.category_codes(world.items)[0][pairs["item_id"]]
     for offline, online in [("user_category_events", "user_item__category_events"),
                             ("user_category_affinity", "user_item__category_affinity")]:
         looked_up = online_pairs.to_numpy()[np.repeat(users, 3), [online_pairs.columns.get_loc(f"{online}@{c}")
@@ -118,7 +118,8 @@ def test_assembled_rows_equal_the_offline_ranking_frame(world):
                                         world.items, n_candidates=30, sources=["ALS"])
     snapshot = feature_snapshot(history, world.items, at, n_users=world.n_users)
     columns = ranking.feature_columns(frame)
-    assembler = FeatureAssembler(columns, {name: list(t.columns) for name, t in snapshot.items()}, world.items, ["ALS"])
+    assembler = FeatureAssembler(columns, {name: list(t.columns) for name, t in snapshot.items()},
+                                 features.category_codes(world.items)[0], ["ALS"])
     for user in users:
         rows = frame[frame["user_id"] == user]
         candidates = rows["item_id"].to_numpy()
@@ -132,7 +133,8 @@ def test_assembled_rows_equal_the_offline_ranking_frame(world):
 
 def test_the_assembler_names_a_feature_no_table_provides(world):
     with pytest.raises(ValueError, match="item__colour"):
-        FeatureAssembler(["item__colour"], {"item": ["item__n_events"]}, world.items, ["ALS"])
+        FeatureAssembler(["item__colour"], {"item": ["item__n_events"]}, features.category_codes(world.items)[0],
+                         ["ALS"])
 
 
 # --- the bundle -------------------------------------------------------------------------------

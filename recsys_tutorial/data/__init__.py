@@ -1,8 +1,16 @@
 """Interaction data: the `Dataset` container, the synthetic world and MovieLens-100K."""
 
-from .dataset import EVENT_TYPES, Dataset, check_interactions, interaction_matrix
+from .dataset import (
+    EVENT_TYPES,
+    FUNNEL,
+    Dataset,
+    align_by_id,
+    check_interactions,
+    genre_matrix,
+    interaction_matrix,
+)
 from .movielens import load_movielens_100k
 from .synthetic import REFERENCE_DATE, SyntheticTruth, make_synthetic
 
-__all__ = ["Dataset", "EVENT_TYPES", "check_interactions", "make_synthetic", "SyntheticTruth", "REFERENCE_DATE",
-           "load_movielens_100k", "interaction_matrix"]
+__all__ = ["Dataset", "EVENT_TYPES", "FUNNEL", "check_interactions", "make_synthetic", "SyntheticTruth",
+           "REFERENCE_DATE", "load_movielens_100k", "interaction_matrix", "align_by_id", "genre_matrix"]

@@ -20,10 +20,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["Dataset", "EVENT_TYPES", "INTERACTION_COLUMNS", "check_interactions", "interaction_matrix"]
+__all__ = ["Dataset", "EVENT_TYPES", "FUNNEL", "INTERACTION_COLUMNS", "check_interactions", "interaction_matrix",
+           "align_by_id", "genre_matrix"]
 
+#: The funnel's event types, in order: each step is rarer than the one before.
+FUNNEL = ("view", "click", "add_to_cart", "purchase")
 #: Event types in funnel order. ``rating`` is the event of explicit-feedback data (MovieLens).
-EVENT_TYPES = ("view", "click", "add_to_cart", "purchase", "rating")
+EVENT_TYPES = (*FUNNEL, "rating")
 
 #: Columns every interactions frame has.
 INTERACTION_COLUMNS = ("user_id", "item_id", "timestamp", "event_type", "rating")
@@ -196,3 +199,78 @@ def interaction_matrix(interactions: pd.DataFrame, shape: tuple[int, int] | None
     X.sum_duplicates()
     X.data[:] = 1.0
     return X
+
+
+def align_by_id(table: pd.DataFrame, id_column: str, caller: str, n_required: int = 0) -> pd.DataFrame:
+    """``table`` with row ``i`` holding id ``i``: a side table joined by its ids, never by its row order.
+
+    ``table`` may come in any row order; its ``id_column`` must hold each of ``0..len(table)-1``
+    exactly once (the contiguous ids a `Dataset` uses) and at least the ids below
+    ``n_required``. Anything else raises a ``ValueError`` naming ``caller`` and the ids at fault.
+
+    >>> items = pd.DataFrame({"item_id": [2, 0, 1], "category": ["c", "a", "b"]})
+    >>> align_by_id(items, "item_id", "example")["category"].tolist()
+    ['a', 'b', 'c']
+    >>> align_by_id(items.iloc[:2], "item_id", "example")
+    Traceback (most recent call last):
+    ...
+    ValueError: example: the table's item_id must be 0..1 each once (the dataset's ids), but 2 is outside that range
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(
+            f"{caller}: expected a table (DataFrame) with an '{id_column}' column, got {type(table).__name__}"
+        )
+    if id_column not in table.columns:
+        raise ValueError(f"{caller}: the table has no '{id_column}' column to join on; columns: {list(table.columns)}")
+    ids = table[id_column]
+    if not pd.api.types.is_integer_dtype(ids) or pd.api.types.is_bool_dtype(ids):
+        raise ValueError(f"{caller}: the table's {id_column} must hold integers, got dtype {ids.dtype}")
+    ids = ids.to_numpy(dtype=np.int64)
+    n = len(ids)
+    outside = ids[(ids < 0) | (ids >= n)]
+    if len(outside):
+        raise ValueError(f"{caller}: the table's {id_column} must be 0..{n - 1} each once (the dataset's ids), "
+                         f"but {_some(outside)} {'is' if len(outside) == 1 else 'are'} outside that range")
+    counts = np.bincount(ids, minlength=n)
+    if (counts > 1).any():
+        raise ValueError(f"{caller}: the table has several rows for {id_column} {_some(np.flatnonzero(counts > 1))}")
+    if n < n_required:
+        raise ValueError(f"{caller}: the table covers {id_column} 0..{n - 1}, but ids up to {n_required - 1} "
+                         f"are used; missing: {_some(np.arange(n, n_required))}")
+    if np.array_equal(ids, np.arange(n)):
+        return table.reset_index(drop=True)
+    return table.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+
+
+def _some(ids: np.ndarray, shown: int = 5) -> str:
+    """The first few of ``ids``, for an error message."""
+    ids = np.asarray(ids)
+    listed = ", ".join(str(int(i)) for i in ids[:shown])
+    return listed + (f" (and {len(ids) - shown} more)" if len(ids) > shown else "")
+
+
+def genre_matrix(items: pd.DataFrame, column: str = "genres") -> tuple[sp.csr_matrix, list]:
+    """p(g|i) as an ``(n_items, n_genres)`` matrix, each item's genres sharing weight 1 equally; and the genre names.
+
+    ``items`` is a dataset's item table (aligned by its ``item_id`` where it has one) whose
+    ``column`` holds a tuple of genre names (MovieLens's ``genres``) or one label per item (the
+    synthetic world's ``category``). Columns follow the sorted genre names. The one definition of
+    the genre matrix: features, ranking, serving and re-ranking all read this one.
+
+    >>> items = pd.DataFrame({"genres": [("Drama",), ("Comedy", "Drama")]})
+    >>> matrix, names = genre_matrix(items)
+    >>> names, matrix.toarray().tolist()
+    (['Comedy', 'Drama'], [[0.0, 1.0], [0.5, 0.5]])
+    """
+    if not isinstance(items, pd.DataFrame) or column not in items:
+        columns = list(items.columns) if isinstance(items, pd.DataFrame) else type(items).__name__
+        raise ValueError(f"genre_matrix: the item table has no column {column!r}; columns: {columns}")
+    if "item_id" in items.columns:
+        items = align_by_id(items, "item_id", "genre_matrix")
+    values = items[column].map(lambda v: tuple(v) if isinstance(v, tuple | list) else (v,))
+    names = sorted({g for genres in values for g in genres})
+    index = {g: j for j, g in enumerate(names)}
+    sizes = values.map(len).to_numpy()
+    rows = np.repeat(np.arange(len(values)), sizes)
+    cols = np.fromiter((index[g] for genres in values for g in genres), dtype=np.int64, count=len(rows))
+    return sp.csr_matrix((1.0 / np.repeat(sizes, sizes), (rows, cols)), shape=(len(values), len(names))), names

@@ -53,7 +53,6 @@ CATEGORY_NAMES = (
 )  # fmt: skip
 AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55+")
 _AGE_SHARES = np.array([0.18, 0.30, 0.24, 0.16, 0.12])
-_FUNNEL = ("view", "click", "add_to_cart", "purchase")
 #: Monday..Sunday: weekends busier.
 DEFAULT_WEEKLY_PROFILE = (0.92, 0.88, 0.90, 0.95, 1.05, 1.22, 1.18)
 #: Hours 0..23: quiet nights, a lunchtime bump and an evening peak.

@@ -1,7 +1,8 @@
 """The ranking frame: one row per (request, candidate item), with point-in-time features and a label.
 
-A second-stage ranker learns from rows like these. For each request (a user at a request time),
-the candidate pool is the merged top lists of several fitted retrieval models (chapter 5's
+A second-stage ranker learns from rows like these. For each request (a user at a request time,
+named by its ``request_id``; a user may make several, at different times), the candidate pool
+is the merged top lists of several fitted retrieval models (chapter 5's
 `retrieval.merge_candidates`); each (request, candidate) row carries
 
 * ``retrieval__*``: every retriever's score and rank for the item (ranks past 300 count as
@@ -20,12 +21,13 @@ it (graded: view 1, click 2, add to cart 3, purchase 4; any other event, such as
 rating, 1; 0 for nothing).
 
 Point in time. Every ``item__``, ``user__``, ``user_item__`` and ``context__`` feature of a row
-is computed from the events of ``history`` strictly before that row's request time, with chapter
-2's definitions (`recsys_tutorial.features`), so adding or changing an event at or after the
-request time changes none of them. The retrieval models are fitted by the caller: their scores
-are point in time when every event they were fitted on precedes the request times (a global
-time split). Under a per-user split a retriever has seen other users' later events, exactly as it
-has when it is evaluated alone; the comparison with it stays fair.
+is computed from the events of ``history`` strictly before that row's request time by chapter
+2's engine (`recsys_tutorial.features.AsOfFeatures`, the one definition of each feature), so
+adding or changing an event at or after the request time changes none of them. The retrieval
+models are fitted by the caller: their scores are point in time when every event they were
+fitted on precedes the request times (a global time split). Under a per-user split a retriever
+has seen other users' later events, exactly as it has when it is evaluated alone; the
+comparison with it stays fair.
 """
 
 from __future__ import annotations
@@ -33,21 +35,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..features import _FUNNEL, _RATING_MIDPOINT
+from ..data import align_by_id
+from ..features import AsOfFeatures
 from ..models.base import top_k
 from ..retrieval import merge_candidates
 
 __all__ = [
-    "build_ranking_frame", "default_request_times", "feature_columns", "feature_groups", "ranked_lists", "GRADES",
+    "build_ranking_frame", "default_request_times", "request_table", "feature_columns", "feature_groups",
+    "ranked_lists", "GRADES", "RANK_CAP",
 ]
 
 #: Label grade of each event type; any other event type (e.g. a rating) grades 1.
 GRADES = {"view": 1, "click": 2, "add_to_cart": 3, "purchase": 4}
-_DAY_SECONDS = 86_400.0
 #: Retrieval ranks are exact up to here and recorded as this value beyond it; also the most
 #: items a source may propose.
 RANK_CAP = 300
-#: Dense retrieval scores held at once while a frame is built (8 bytes each): about 270 MB.
+#: Dense retrieval scores held at once while a frame is built, over all retrievers together (8
+#: bytes each): about 270 MB, plus one top list per retriever and the chunk's rows.
 _SCORES_PER_CHUNK = 2**25
 _SEPARATOR = "__"
 _ONE_SECOND = pd.Timedelta(seconds=1)
@@ -66,11 +70,54 @@ def default_request_times(history: pd.DataFrame, user_ids, after=_ONE_SECOND) ->
     return pd.Series(times.to_numpy(), index=pd.Index(users, name="user_id"), name="request_time")
 
 
+def request_table(requests) -> pd.DataFrame:
+    """Requests as a table: ``request_id``, ``user_id``, ``request_time``, one row per request.
+
+    ``requests`` is either a Series of request times indexed by ``user_id`` (what
+    `default_request_times` returns) or a DataFrame with ``user_id`` and ``request_time`` and,
+    optionally, ``request_id``. A user may appear several times, at different times. Without
+    given ids, a request is named ``"<user_id>@<request time>"``: unique across frames built at
+    different cutoffs, so that frames concatenated for more training queries keep their requests
+    apart.
+
+    >>> times = pd.to_datetime(["2024-05-01 10:00", "2024-06-01 09:30"])
+    >>> request_table(pd.Series(times, index=pd.Index([7, 7], name="user_id")))["request_id"].tolist()
+    ['7@2024-05-01 10:00:00', '7@2024-06-01 09:30:00']
+    """
+    caller = "build_ranking_frame"
+    if isinstance(requests, pd.Series):
+        table = pd.DataFrame({"user_id": requests.index.to_numpy(), "request_time": requests.to_numpy()})
+    elif isinstance(requests, pd.DataFrame):
+        missing = [c for c in ("user_id", "request_time") if c not in requests.columns]
+        if missing:
+            raise ValueError(f"{caller}: the requests table is missing column(s) {missing}")
+        table = requests[[c for c in ("request_id", "user_id", "request_time") if c in requests.columns]]
+        table = table.reset_index(drop=True)
+    else:
+        raise ValueError(f"{caller}: requests must be a Series of request times indexed by user_id, or a table "
+                         f"with user_id and request_time, got {type(requests).__name__}")  # fmt: skip
+    times = table["request_time"]
+    if not pd.api.types.is_datetime64_any_dtype(times) or getattr(times.dtype, "tz", None) is not None:
+        raise ValueError(f"{caller}: request times must be timezone-naive datetimes, got dtype {times.dtype}")
+    if times.isna().any():
+        raise ValueError(f"{caller}: requests has missing request times")
+    users = table["user_id"]
+    if not pd.api.types.is_integer_dtype(users) or (len(users) and users.min() < 0):
+        raise ValueError(f"{caller}: requests' user ids must be non-negative integers, got dtype {users.dtype}")
+    if "request_id" not in table.columns:
+        table.insert(0, "request_id", users.astype(str) + "@" + times.astype(str))
+    repeated = table["request_id"][table["request_id"].duplicated()]
+    if len(repeated):
+        raise ValueError(f"{caller}: request ids must be unique; repeated: {repeated.unique()[:5].tolist()} "
+                         "(the same user at the same moment twice?)")  # fmt: skip
+    return table[["request_id", "user_id", "request_time"]].astype({"user_id": np.int64})
+
+
 def build_ranking_frame(
-    history: pd.DataFrame,
-    requests: pd.Series,
+    history,
+    requests,
     retrievers: dict,
-    items: pd.DataFrame,
+    items: pd.DataFrame | None,
     users: pd.DataFrame | None = None,
     n_candidates: int = 100,
     per_source: int | None = None,
@@ -84,19 +131,24 @@ def build_ranking_frame(
 
     Parameters
     ----------
-    history : DataFrame
+    history : DataFrame or AsOfFeatures
         Interactions known to the system (``user_id``, ``item_id``, ``timestamp``,
-        ``event_type``, ``rating``); features use only its events before each request time.
-    requests : Series
-        Request time (datetime) per user, indexed by ``user_id`` (one request per user).
+        ``event_type``, ``rating``); features use only its events before each request time. An
+        `AsOfFeatures` engine already built over them (with the items table) is used as it is:
+        a caller that builds many frames from one log indexes it once.
+    requests : Series or DataFrame
+        Request time per user, a Series indexed by ``user_id``; or a table of requests with
+        ``user_id``, ``request_time`` and optional ``request_id`` (see `request_table`).
     retrievers : dict
         Name → fitted retrieval model (the recommender protocol). Each proposes its top
         ``per_source`` unseen items, merged round robin into a pool of ``n_candidates``.
     items : DataFrame
-        The items table: ``category``, optional ``release_date`` and ``genres``; fixes the
-        number of items.
+        The items table, joined by ``item_id``: ``category``, optional ``release_date`` and
+        ``genres``; fixes the number of items. May be ``None`` when ``history`` is an engine
+        built with it.
     users : DataFrame, optional
-        The users table, for the ``user_columns`` copied as ``user__<column>``.
+        The users table, joined by ``user_id``, for the ``user_columns`` copied as
+        ``user__<column>``.
     n_candidates, per_source : int
         Pool size per request; items each source proposes (default: ``n_candidates``, at most
         300).
@@ -108,7 +160,7 @@ def build_ranking_frame(
     sources : sequence of str, optional
         The retrievers that propose candidates (default: all); the others only score them.
     labels_after_request : bool
-        Count only the ``future`` events at or after the request time, for a ``future`` that
+        Count only the ``future`` events at or after each request's time, for a ``future`` that
         also holds earlier events. Off by default: a request placed one second after a user's
         last event would drop later events logged in that same second (MovieLens records
         ratings to the second, and many share one).
@@ -118,9 +170,9 @@ def build_ranking_frame(
     Returns
     -------
     DataFrame
-        ``user_id``, ``item_id``, ``request_time``, the features (``<group>__<name>``) and, with
-        ``future``, ``label``. Rows are grouped by request, in the order of ``requests``, and
-        candidates in pool order.
+        ``request_id``, ``user_id``, ``item_id``, ``request_time``, the features
+        (``<group>__<name>``) and, with ``future``, ``label``. Rows are grouped by request, in
+        the order of ``requests``, and candidates in pool order.
 
     Examples
     --------
@@ -136,10 +188,13 @@ def build_ranking_frame(
     >>> frame.shape[0], sorted(feature_groups(frame))
     (60, ['context', 'item', 'retrieval', 'user', 'user_item'])
     """
-    _check_inputs(history, requests, retrievers, items, n_candidates, per_source, sources)
-    n_items = len(items)
-    request_users = requests.index.to_numpy(dtype=np.int64)
-    request_times = pd.DatetimeIndex(requests.to_numpy())
+    caller = "build_ranking_frame"
+    engine = _engine(history, items, prior_strength, caller)
+    table = request_table(requests)
+    _check_inputs(retrievers, n_candidates, per_source, sources)
+    n_items = len(engine.items)
+    request_users = table["user_id"].to_numpy()
+    request_times = pd.DatetimeIndex(table["request_time"])
     per_source = n_candidates if per_source is None else per_source
 
     # 1) Every retriever scores every item for each request (seen items -inf) and ranks its top
@@ -147,26 +202,29 @@ def build_ranking_frame(
     # 2) Retrieval: each model's score and rank among the user's unseen items.
     #    Requests go in chunks, so that a large catalogue's dense scores fit in memory.
     sources = list(retrievers) if sources is None else list(sources)
-    chunk = max(1, _SCORES_PER_CHUNK // max(n_items, 1))
+    chunk = max(1, _SCORES_PER_CHUNK // max(n_items * len(retrievers), 1))
     starts = range(0, len(request_users), chunk)
     parts = [_retrieval_block(retrievers, sources, request_users[start : start + chunk], n_items, n_candidates,
-                              per_source) for start in starts]
+                              per_source) for start in starts]  # fmt: skip
     row_request = np.concatenate([rows + start for (rows, _), start in zip(parts, starts, strict=True)])
     retrieval = pd.concat([block for _, block in parts], ignore_index=True)
-    frame = pd.DataFrame({"user_id": request_users[row_request], "item_id": retrieval.pop("item_id").to_numpy(),
-                          "request_time": request_times[row_request]})
+    frame = pd.DataFrame({"request_id": table["request_id"].to_numpy()[row_request],
+                          "user_id": request_users[row_request], "item_id": retrieval.pop("item_id").to_numpy(),
+                          "request_time": request_times[row_request]})  # fmt: skip
     frame = pd.concat([frame, retrieval], axis=1)
     frame["retrieval__source"] = pd.Categorical(frame["retrieval__source"], categories=sources)
 
     # 3) Point-in-time features of the item, the user, the pair and the moment.
-    times = frame["request_time"].to_numpy()
+    times = frame["request_time"].to_numpy(dtype="datetime64[ns]")
+    user_ids, item_ids = frame["user_id"].to_numpy(), frame["item_id"].to_numpy()
+    user_activity = engine.user_activity(user_ids, times)
     frame = pd.concat(
         [
             frame,
-            _item_block(history, items, frame["item_id"].to_numpy(), times, prior_strength),
-            _user_block(history, users, user_columns, frame["user_id"].to_numpy(), times, prior_strength),
-            _user_item_block(history, items, frame, prior_strength),
-            _context_block(history, frame["user_id"].to_numpy(), times),
+            _item_block(engine, item_ids, times),
+            _user_block(engine, user_activity, users, user_columns, user_ids),
+            _user_item_block(engine, user_ids, item_ids, times),
+            _context_block(user_activity, times),
         ],
         axis=1,
     )
@@ -198,15 +256,16 @@ def ranked_lists(frame: pd.DataFrame, user_ids, scores=None, k: int | None = Non
     """Each user's candidates as a ``(len(user_ids), k)`` item array, best score first (-1 pads).
 
     Without ``scores``, the pool order of the frame (for candidate recall); ``k`` defaults to
-    the largest pool. Users without rows get a row of -1. Ties keep the pool order. With
-    ``with_scores``, also the matching ``(len(user_ids), k)`` scores (NaN pads): the input of
-    chapter 8's re-ranking rules.
+    the largest pool. Users without rows get a row of -1; a user asked for twice gets the same
+    row twice. Ties keep the pool order. With ``with_scores``, also the matching
+    ``(len(user_ids), k)`` scores (NaN pads): the input of chapter 8's re-ranking rules. The
+    frame must hold one request per user (select one request per user first).
 
     >>> frame = pd.DataFrame({"user_id": [0, 0, 0, 2],
     ...                       "item_id": [5, 6, 7, 8]})
     >>> scores = [0.1, 0.9, 0.5, 0.0]
-    >>> ranked_lists(frame, [0, 1, 2], scores=scores, k=2).tolist()
-    [[6, 7], [-1, -1], [8, -1]]
+    >>> ranked_lists(frame, [0, 1, 2, 0], scores=scores, k=2).tolist()
+    [[6, 7], [-1, -1], [8, -1], [6, 7]]
     >>> items, top_scores = ranked_lists(frame, [0], scores=scores, k=2,
     ...                                  with_scores=True)
     >>> top_scores.tolist()
@@ -216,139 +275,80 @@ def ranked_lists(frame: pd.DataFrame, user_ids, scores=None, k: int | None = Non
     order = np.zeros(len(frame)) if scores is None else -np.asarray(scores, dtype=np.float64)
     if len(order) != len(frame):
         raise ValueError(f"ranked_lists: {len(order)} scores for {len(frame)} rows")
+    if "request_id" in frame.columns:
+        requests_per_user = frame.groupby("user_id")["request_id"].nunique()
+        several = requests_per_user.index[requests_per_user.to_numpy() > 1]
+        if len(several):
+            raise ValueError(f"ranked_lists: the frame holds several requests of user(s) {several[:5].tolist()}; "
+                             "keep one request per user (e.g. frame[frame['request_id'].isin(chosen)])")  # fmt: skip
     ranked = frame[["user_id", "item_id"]].assign(_order=order).sort_values(["user_id", "_order"], kind="stable")
     position = ranked.groupby("user_id").cumcount().to_numpy()
     k = int(position.max()) + 1 if k is None and len(ranked) else (k or 0)
-    row = pd.Series(np.arange(len(users)), index=users).reindex(ranked["user_id"]).to_numpy()
+    distinct, inverse = np.unique(users, return_inverse=True)
+    row = pd.Series(np.arange(len(distinct)), index=distinct).reindex(ranked["user_id"]).to_numpy()
     keep = (position < k) & ~np.isnan(row)
-    out = np.full((len(users), k), -1, dtype=np.int64)
-    out[row[keep].astype(np.int64), position[keep]] = ranked["item_id"].to_numpy()[keep]
+    rows, columns = row[keep].astype(np.int64), position[keep]
+    out = np.full((len(distinct), k), -1, dtype=np.int64)
+    out[rows, columns] = ranked["item_id"].to_numpy()[keep]
     if not with_scores:
-        return out
-    out_scores = np.full((len(users), k), np.nan)
-    out_scores[row[keep].astype(np.int64), position[keep]] = -ranked["_order"].to_numpy()[keep] + 0.0
-    return out, out_scores
+        return out[inverse]
+    out_scores = np.full((len(distinct), k), np.nan)
+    out_scores[rows, columns] = -ranked["_order"].to_numpy()[keep] + 0.0
+    return out[inverse], out_scores[inverse]
 
 
 # ---------------------------------------------------------------------------------------------
-# Feature blocks
+# Feature blocks: chapter 2's engine, asked per (request, candidate)
+
+#: The activity columns the frame keeps, in its order (funnel rates only where the log has a funnel).
+_ITEM_ACTIVITY = ("n_events", "n_events_7d", "n_events_30d", "days_since_last_event")
+_USER_ACTIVITY = ("n_events", "n_events_7d", "n_events_30d")
+_RATES = ("click_through_rate", "conversion_rate")
 
 
-class _EventsBefore:
-    """Counts, sums and latest times of events per key, strictly before a query time.
-
-    Events are sorted by (key, time); a query (key, t) is a binary search. Times are replaced by
-    their rank among the distinct event times, so the sort key ``key · n_times + rank`` is an
-    exact integer.
-    """
-
-    def __init__(self, keys: np.ndarray, times: np.ndarray, values: np.ndarray | None = None):
-        self.distinct_times = np.unique(times)
-        ranks = np.searchsorted(self.distinct_times, times)
-        self.stride = len(self.distinct_times) + 1
-        order = np.lexsort((ranks, keys))
-        self.sorted_key = keys[order].astype(np.int64) * self.stride + ranks[order]
-        self.sorted_time = times[order]
-        self.cumulative = np.concatenate([[0.0], np.cumsum(values[order])]) if values is not None else None
-
-    def _bounds(self, keys: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        base = keys.astype(np.int64) * self.stride
-        start = np.searchsorted(self.sorted_key, base, side="left")
-        offset = np.searchsorted(self.distinct_times, times, side="left")
-        stop = np.searchsorted(self.sorted_key, base + offset, side="left")
-        return start, stop
-
-    def count(self, keys, times) -> np.ndarray:
-        start, stop = self._bounds(keys, times)
-        return stop - start
-
-    def total(self, keys, times) -> np.ndarray:
-        start, stop = self._bounds(keys, times)
-        return self.cumulative[stop] - self.cumulative[start]
-
-    def last_time(self, keys, times) -> np.ndarray:
-        """Latest event time before each query (NaT where there is none)."""
-        start, stop = self._bounds(keys, times)
-        found = stop > start
-        out = np.full(len(keys), np.datetime64("NaT"), dtype="datetime64[ns]")
-        out[found] = self.sorted_time[stop[found] - 1]
-        return out
-
-    def first_time(self, keys, times) -> np.ndarray:
-        start, stop = self._bounds(keys, times)
-        found = stop > start
-        out = np.full(len(keys), np.datetime64("NaT"), dtype="datetime64[ns]")
-        out[found] = self.sorted_time[start[found]]
-        return out
+def _engine(history, items, prior_strength: float, caller: str) -> AsOfFeatures:
+    """The feature engine over ``history``: the one given, or one built here."""
+    if isinstance(history, AsOfFeatures):
+        if history.items is None:
+            raise ValueError(f"{caller}: the AsOfFeatures engine given as history was built without items=")
+        if items is not None and len(items) != len(history.items):
+            raise ValueError(f"{caller}: items has {len(items)} rows but the engine's items table has "
+                             f"{len(history.items)}; pass items=None to use the engine's")  # fmt: skip
+        if history.prior_strength != prior_strength:
+            raise ValueError(f"{caller}: prior_strength={prior_strength} differs from the engine's "
+                             f"({history.prior_strength})")  # fmt: skip
+        engine = history
+    else:
+        if items is None:
+            raise ValueError(f"{caller}: pass the items table (with a 'category' column)")
+        engine = AsOfFeatures(history, items=items, prior_strength=prior_strength, caller=caller)
+    if "category" not in engine.items.columns:
+        raise ValueError(f"{caller}: items is missing column 'category'")
+    return engine
 
 
-def _activity(history: pd.DataFrame, key: str, ids: np.ndarray, times: np.ndarray, prior_strength: float) -> dict:
-    """Chapter 2's activity block (`features.user_features` / `item_features`), per (id, time) query."""
-    keys = history[key].to_numpy()
-    stamps = history["timestamp"].to_numpy(dtype="datetime64[ns]")
-    events = _EventsBefore(keys, stamps)
-    everyone = np.zeros(len(ids), dtype=np.int64)  # one key for "all events", for global rates
-    n_events = events.count(ids, times)
-    out = {
-        "n_events": n_events,
-        "n_events_7d": n_events - events.count(ids, times - np.timedelta64(7, "D")),
-        "n_events_30d": n_events - events.count(ids, times - np.timedelta64(30, "D")),
-    }
-    first_event = stamps.min() if len(stamps) else None
-    silence = np.zeros(len(ids)) if first_event is None else np.maximum(_days(times - first_event), 0.0)
-    last = events.last_time(ids, times)
-    out["days_since_last_event"] = np.where(n_events > 0, _days(times - last), silence)
-
-    event_type = history["event_type"].astype(str).to_numpy()
-    if np.isin(event_type, _FUNNEL).any():
-        funnel = {}
-        for name in ("view", "click", "purchase"):
-            chosen = event_type == name
-            counter = _EventsBefore(keys[chosen], stamps[chosen])
-            everyone_counter = _EventsBefore(np.zeros(chosen.sum(), np.int64), stamps[chosen])
-            funnel[name] = (counter.count(ids, times), everyone_counter.count(everyone, times))
-        views, all_views = funnel["view"]
-        for feature, name in (("click_through_rate", "click"), ("conversion_rate", "purchase")):
-            hits, all_hits = funnel[name]
-            global_rate = np.divide(all_hits, all_views, out=np.zeros(len(ids)), where=all_views > 0)
-            out[feature] = (hits + prior_strength * global_rate) / (views + prior_strength)
-
-    ratings = history["rating"].to_numpy(dtype=float)
-    rated = ~np.isnan(ratings)
-    by_key = _EventsBefore(keys[rated], stamps[rated], ratings[rated])
-    overall = _EventsBefore(np.zeros(rated.sum(), np.int64), stamps[rated], ratings[rated])
-    n_all, sum_all = overall.count(everyone, times), overall.total(everyone, times)
-    global_mean = np.divide(sum_all, n_all, out=np.full(len(ids), _RATING_MIDPOINT), where=n_all > 0)
-    out["mean_rating"] = (
-        (by_key.total(ids, times) + prior_strength * global_mean) / (by_key.count(ids, times) + prior_strength)
-    )
-    out["_first"] = events.first_time(ids, times)
-    return out
-
-
-def _item_block(history, items, item_ids, times, prior_strength) -> pd.DataFrame:
-    activity = _activity(history, "item_id", item_ids, times, prior_strength)
-    activity.pop("_first")
-    block = pd.DataFrame({f"item__{name}": values for name, values in activity.items()})
-    block["item__log_popularity"] = np.log1p(block["item__n_events"])
-    if "release_date" in items.columns:
-        age = _days(times - pd.to_datetime(items["release_date"]).to_numpy()[item_ids])
-        released = ~np.isnan(age) & (age >= 0)
-        block["item__is_released"] = released.astype(np.int64)
-        block["item__age_days"] = np.where(released, age, 0.0)
-    block["item__category"] = pd.Categorical(items["category"].to_numpy()[item_ids],
-                                             categories=sorted(items["category"].unique()))
+def _item_block(engine: AsOfFeatures, item_ids, times) -> pd.DataFrame:
+    activity = engine.item_activity(item_ids, times)
+    released = [c for c in ("is_released", "age_days") if c in activity.columns]
+    rates = list(_RATES) if engine.has_funnel else []
+    columns = [*_ITEM_ACTIVITY, *rates, "mean_rating", "log_popularity", *released]
+    block = activity[columns].add_prefix("item__")
+    block["item__category"] = pd.Categorical(engine.items["category"].to_numpy()[item_ids],
+                                             categories=engine.categories)  # fmt: skip
     return block
 
 
-def _user_block(history, users, user_columns, user_ids, times, prior_strength) -> pd.DataFrame:
-    activity = _activity(history, "user_id", user_ids, times, prior_strength)
-    first = activity.pop("_first")
-    activity.pop("days_since_last_event")  # a context feature: see _context_block
-    block = pd.DataFrame({f"user__{name}": values for name, values in activity.items()})
-    block["user__tenure_days"] = np.where(block["user__n_events"] > 0, _days(times - first), 0.0)
+def _user_block(engine: AsOfFeatures, activity, users, user_columns, user_ids) -> pd.DataFrame:
+    rates = list(_RATES) if engine.has_funnel else []
+    block = activity[[*_USER_ACTIVITY, *rates, "mean_rating", "tenure_days"]].add_prefix("user__")
+    if len(user_columns):
+        if users is None:
+            raise ValueError(f"build_ranking_frame: user column {list(user_columns)[0]!r} needs the users table "
+                             "(users=...)")
+        largest = int(user_ids.max()) + 1 if len(user_ids) else 0
+        users = align_by_id(users, "user_id", "build_ranking_frame (users)", n_required=largest)
     for column in user_columns:
-        if users is None or column not in users.columns:
+        if column not in users.columns:
             raise ValueError(f"build_ranking_frame: user column '{column}' is not in the users table")
         values = users[column].to_numpy()[user_ids]
         if pd.api.types.is_numeric_dtype(users[column]):
@@ -358,77 +358,43 @@ def _user_block(history, users, user_columns, user_ids, times, prior_strength) -
     return block
 
 
-def _user_item_block(history, items, frame, prior_strength) -> pd.DataFrame:
+def _user_item_block(engine: AsOfFeatures, user_ids, item_ids, times) -> pd.DataFrame:
     """The user's events in the item's category (and genres), and their smoothed share."""
-    user_ids, item_ids = frame["user_id"].to_numpy(), frame["item_id"].to_numpy()
-    times = frame["request_time"].to_numpy()
-    codes, _ = pd.factorize(items["category"], sort=True)
-    block = pd.DataFrame(index=frame.index)
-    in_category, share = _affinity(history, codes[history["item_id"].to_numpy()], history["user_id"].to_numpy(),
-                                   codes[item_ids], user_ids, times, int(codes.max()) + 1, prior_strength)
-    block["user_item__category_events"], block["user_item__category_affinity"] = in_category, share
-    if "genres" in items.columns:
+    in_category, share = engine.category_affinity(user_ids, item_ids, times)
+    block = pd.DataFrame({"user_item__category_events": in_category, "user_item__category_affinity": share})
+    if "genres" in engine.items.columns:
         # An item with several genres: the mean of the user's smoothed share over its genres.
-        genre_lists = items["genres"].map(list)
-        names = sorted({g for genres in genre_lists for g in genres})
-        code_of = {g: c for c, g in enumerate(names)}
-        item_genres = [[code_of[g] for g in genres] for genres in genre_lists]
-        h_items, h_users = history["item_id"].to_numpy(), history["user_id"].to_numpy()
-        h_stamps = history["timestamp"].to_numpy(dtype="datetime64[ns]")
-        lengths = np.array([len(item_genres[i]) for i in h_items], dtype=np.int64)
-        h_genres = np.concatenate([item_genres[i] for i in h_items]) if len(h_items) else np.zeros(0, np.int64)
-        expanded = pd.DataFrame({"user_id": np.repeat(h_users, lengths), "timestamp": np.repeat(h_stamps, lengths)})
-        q_lengths = np.array([len(item_genres[i]) for i in item_ids], dtype=np.int64)
-        q_genres = np.concatenate([item_genres[i] for i in item_ids]) if len(item_ids) else np.zeros(0, np.int64)
-        q_rows = np.repeat(np.arange(len(frame)), q_lengths)
-        _, genre_share = _affinity(expanded, h_genres, expanded["user_id"].to_numpy(), q_genres,
-                                   user_ids[q_rows], times[q_rows], len(names), prior_strength)
-        mean_share = np.bincount(q_rows, weights=genre_share, minlength=len(frame)) / np.maximum(q_lengths, 1)
-        block["user_item__genre_affinity"] = mean_share
+        block["user_item__genre_affinity"] = engine.genre_affinity(user_ids, item_ids, times)
     return block
 
 
-def _affinity(history, history_groups, history_users, query_groups, query_users, times, n_groups, prior_strength):
-    """(events of the user in the group before t, their share smoothed towards the group's global share)."""
-    stamps = history["timestamp"].to_numpy(dtype="datetime64[ns]")
-    pair = _EventsBefore(history_users.astype(np.int64) * n_groups + history_groups, stamps)
-    per_user = _EventsBefore(history_users.astype(np.int64), stamps)
-    per_group = _EventsBefore(history_groups.astype(np.int64), stamps)
-    everyone = _EventsBefore(np.zeros(len(stamps), np.int64), stamps)
-    in_group = pair.count(query_users.astype(np.int64) * n_groups + query_groups, times)
-    user_total = per_user.count(query_users, times)
-    all_events = everyone.count(np.zeros(len(times), np.int64), times)
-    global_share = np.divide(per_group.count(query_groups, times), all_events,
-                             out=np.full(len(times), 1.0 / n_groups), where=all_events > 0)
-    return in_group.astype(np.int64), (in_group + prior_strength * global_share) / (user_total + prior_strength)
-
-
-def _context_block(history, user_ids, times) -> pd.DataFrame:
+def _context_block(user_activity: pd.DataFrame, times) -> pd.DataFrame:
     stamps = pd.DatetimeIndex(times)
-    events = _EventsBefore(history["user_id"].to_numpy(), history["timestamp"].to_numpy(dtype="datetime64[ns]"))
-    last = events.last_time(user_ids, times)
-    first_event = history["timestamp"].min() if len(history) else stamps.min()
-    silence = np.maximum(_days(times - np.datetime64(first_event)), 0.0)
     return pd.DataFrame(
         {
             "context__hour": stamps.hour.to_numpy(dtype=np.int64),
             "context__day_of_week": stamps.day_of_week.to_numpy(dtype=np.int64),
-            "context__days_since_user_last_event": np.where(np.isnat(last), silence, _days(times - last)),
+            "context__days_since_user_last_event": user_activity["days_since_last_event"].to_numpy(),
         }
     )
 
 
 def _labels(future: pd.DataFrame, frame: pd.DataFrame, after_request: bool) -> np.ndarray:
-    """Strongest grade of the user's events on the item (at or after the request time); 0 if none."""
+    """Strongest grade of the user's events on the item (at or after the row's request time); 0 if none."""
     grade = future["event_type"].astype(str).map(GRADES).fillna(1).astype(np.int64)
     events = pd.DataFrame({"user_id": future["user_id"].to_numpy(), "item_id": future["item_id"].to_numpy(),
-                           "timestamp": future["timestamp"].to_numpy(), "grade": grade.to_numpy()})
-    request = frame.groupby("user_id")["request_time"].first()
-    if after_request:
-        events = events[events["timestamp"].to_numpy() >= request.reindex(events["user_id"]).to_numpy()]
-    best = events.groupby(["user_id", "item_id"])["grade"].max()
-    index = pd.MultiIndex.from_arrays([frame["user_id"].to_numpy(), frame["item_id"].to_numpy()])
-    return best.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+                           "timestamp": future["timestamp"].to_numpy(), "grade": grade.to_numpy()})  # fmt: skip
+    if not after_request:
+        best = events.groupby(["user_id", "item_id"])["grade"].max()
+        index = pd.MultiIndex.from_arrays([frame["user_id"].to_numpy(), frame["item_id"].to_numpy()])
+        return best.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+    # Each row against its own request's time: a user's requests at two moments get their own labels.
+    rows = pd.DataFrame({"row": np.arange(len(frame)), "user_id": frame["user_id"].to_numpy(),
+                         "item_id": frame["item_id"].to_numpy(), "request_time": frame["request_time"].to_numpy()})
+    matched = rows.merge(events, on=["user_id", "item_id"])
+    matched = matched[matched["timestamp"] >= matched["request_time"]]
+    best = matched.groupby("row")["grade"].max()
+    return best.reindex(np.arange(len(frame)), fill_value=0).to_numpy(dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,28 +453,13 @@ def _ranks_in_top(top: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.nd
     return np.where(found, positions[at] if len(keys) else 0, cap).astype(np.int64)
 
 
-def _days(delta) -> np.ndarray:
-    return np.asarray(delta, dtype="timedelta64[ns]").astype(np.float64) / 1e9 / _DAY_SECONDS
-
-
-def _check_inputs(history, requests, retrievers, items, n_candidates, per_source, sources) -> None:
+def _check_inputs(retrievers, n_candidates, per_source, sources) -> None:
     caller = "build_ranking_frame"
-    for column in ("user_id", "item_id", "timestamp", "event_type", "rating"):
-        if column not in history.columns:
-            raise ValueError(f"{caller}: history is missing column '{column}'")
-    if not isinstance(requests, pd.Series) or not pd.api.types.is_datetime64_any_dtype(requests):
-        raise ValueError(f"{caller}: requests must be a Series of request times indexed by user_id")
-    if requests.index.has_duplicates:
-        raise ValueError(f"{caller}: requests has more than one request time for some user")
-    if requests.isna().any():
-        raise ValueError(f"{caller}: requests has missing request times")
     if not retrievers:
         raise ValueError(f"{caller}: give at least one fitted retriever")
     unknown = [name for name in (sources or ()) if name not in retrievers]
     if unknown or (sources is not None and not len(sources)):
         raise ValueError(f"{caller}: sources must name retrievers among {sorted(retrievers)}, got {sources!r}")
-    if "category" not in items.columns:
-        raise ValueError(f"{caller}: items is missing column 'category'")
     for name, value in (("n_candidates", n_candidates), ("per_source", per_source)):
         if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"{caller}: {name} must be a positive integer, got {value!r}")

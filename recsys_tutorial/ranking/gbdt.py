@@ -90,10 +90,12 @@ class GBDTRanker:
         self.random_state = random_state
 
     def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None) -> GBDTRanker:
-        """Train on ``frame`` (rows grouped by ``user_id``), stopping early on ``validation``.
+        """Train on ``frame``, one LambdaMART query per request, stopping early on ``validation``.
 
-        ``features`` defaults to every ``<group>__<name>`` column. Without a validation frame,
-        all ``n_estimators`` rounds are kept.
+        A request is a ``request_id`` (a frame without one holds one request per ``user_id``):
+        frames built at several cutoffs and concatenated give each user one query per cutoff,
+        each with its own labels. ``features`` defaults to every ``<group>__<name>`` column.
+        Without a validation frame, all ``n_estimators`` rounds are kept.
         """
         self.__dict__.pop("booster_", None)
         features = feature_columns(frame) if features is None else list(features)
@@ -158,9 +160,17 @@ class GBDTRanker:
 
 
 def _grouped(frame: pd.DataFrame, features: list[str]):
-    """Features, labels and request sizes, with each request's rows contiguous (LightGBM's layout)."""
-    ordered = frame.sort_values("user_id", kind="stable")
-    sizes = ordered.groupby("user_id", sort=True).size().to_numpy()
+    """Features, labels and query sizes, with each request's rows contiguous (LightGBM's layout).
+
+    Requests are ordered by user, then request time (a user's requests in the order they were
+    made), each request's candidates in frame order.
+    """
+    key = "request_id" if "request_id" in frame.columns else "user_id"
+    query = pd.factorize(frame[key])[0]
+    order_by = ["user_id", *(["request_time"] if "request_time" in frame.columns else []), "_query"]
+    ordered = frame.assign(_query=query).sort_values(order_by, kind="stable")
+    boundaries = np.flatnonzero(np.diff(ordered["_query"].to_numpy())) + 1
+    sizes = np.diff(np.concatenate([[0], boundaries, [len(ordered)]]))
     return ordered[features], ordered["label"].to_numpy(), sizes
 
 
@@ -172,6 +182,15 @@ def _check_frame(frame: pd.DataFrame, features: list[str], caller: str, need_lab
     missing = [c for c in ["user_id", *features, *(["label"] if need_label else [])] if c not in frame.columns]
     if missing:
         raise ValueError(f"{caller}: the frame is missing column(s) {missing}")
+    if "request_id" in frame.columns:
+        # One user and one moment per request: ids that collide (frames concatenated with
+        # their own numbering, say) would silently merge two queries into one.
+        per_request = frame.groupby("request_id", sort=False)[
+            ["user_id", *(["request_time"] if "request_time" in frame.columns else [])]].nunique()
+        merged = per_request.index[(per_request > 1).any(axis=1).to_numpy()]
+        if len(merged):
+            raise ValueError(f"{caller}: request id(s) {merged[:5].tolist()} span several users or request times; "
+                             "give every request its own request_id")  # fmt: skip
     if need_label:
         labels = frame["label"]
         if not pd.api.types.is_integer_dtype(labels) or (labels < 0).any():

@@ -9,9 +9,10 @@ it has a few milliseconds and a key-value store. So the same definitions are spl
    and lays them out in the ranker's column order, adding the retrieval scores and the request's
    context.
 
-Both call the frame's own block functions or read their output, so there is one definition of
-each feature; the test suite requires the assembled rows to equal `build_ranking_frame`'s rows at
-the same moment, feature by feature. That test is the guard against training–serving skew.
+Both ask chapter 2's engine (`features.AsOfFeatures`), as the frame does, so there is one
+definition of each feature; the test suite requires the assembled rows to equal
+`build_ranking_frame`'s rows at the same moment, feature by feature. That test is the guard
+against training–serving skew.
 """
 
 from __future__ import annotations
@@ -19,56 +20,68 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frame import _affinity, _context_block, _item_block, _user_block, _user_item_block
+from ..features import AsOfFeatures
+from .frame import _context_block, _item_block, _user_block
 
-__all__ = ["feature_snapshot", "FeatureAssembler", "item_genre_weights"]
+__all__ = ["feature_snapshot", "FeatureAssembler"]
 
 #: Column suffix of a per-category or per-genre value in a snapshot table: ``name@code``.
 _AT = "@"
 
 
-def feature_snapshot(history: pd.DataFrame, items: pd.DataFrame, at, n_users: int, users: pd.DataFrame | None = None,
+def feature_snapshot(history, items: pd.DataFrame | None, at, n_users: int, users: pd.DataFrame | None = None,
                      user_columns=(), prior_strength: float = 10.0) -> dict[str, pd.DataFrame]:
     """The per-entity inputs of the ranking features as of ``at``: what an online store holds.
 
-    Returns tables indexed by entity id with numeric columns:
+    ``history`` is the event log or an `AsOfFeatures` engine built over it (with ``items``);
+    ``items`` and ``users`` are joined by id. Returns tables indexed by entity id with numeric
+    columns:
 
     * ``"item"``: the ``item__*`` block of every item (the category as its code in sorted order);
     * ``"user"``: the ``user__*`` block of every user and ``context__days_since_user_last_event``;
     * ``"user_category"``: ``user_item__category_events@c`` and ``user_item__category_affinity@c``
-      for every category code c;
+      for every category code c (categories in sorted order);
     * ``"user_genre"`` (when items have ``genres``): ``user_item__genre_share@g`` for every genre g
       in sorted order, the smoothed share the genre affinity averages over an item's genres.
     """
+    if isinstance(history, AsOfFeatures):
+        engine = history
+    else:
+        engine = AsOfFeatures(history, items=items, prior_strength=prior_strength, caller="feature_snapshot")
     at = np.datetime64(pd.Timestamp(at), "ns")
-    item_ids, user_ids = np.arange(len(items)), np.arange(n_users)
-    item_table = _item_block(history, items, item_ids, np.full(len(items), at), prior_strength)
+    n_items = len(engine.items)
+    item_ids, user_ids = np.arange(n_items), np.arange(n_users)
+    item_table = _item_block(engine, item_ids, np.full(n_items, at))
     item_table["item__category"] = item_table["item__category"].cat.codes.astype(np.float64)
     user_times = np.full(n_users, at)
-    user_table = _user_block(history, users, user_columns, user_ids, user_times, prior_strength)
+    activity = engine.user_activity(user_ids, user_times)
+    user_table = _user_block(engine, activity, users, user_columns, user_ids)
     for column in user_table.columns:
         if isinstance(user_table[column].dtype, pd.CategoricalDtype):
             user_table[column] = user_table[column].cat.codes.astype(np.float64)
-    user_table["context__days_since_user_last_event"] = _context_block(history, user_ids, user_times)[
-        "context__days_since_user_last_event"].to_numpy()
+    user_table["context__days_since_user_last_event"] = _context_block(activity, user_times)[
+        "context__days_since_user_last_event"].to_numpy()  # fmt: skip
 
-    # One representative item per category: the user_item block depends on the item only through it.
-    codes = pd.factorize(items["category"], sort=True)[0]
-    representative = np.array([np.flatnonzero(codes == c)[0] for c in range(codes.max() + 1)])
-    pairs = pd.DataFrame({"user_id": np.repeat(user_ids, len(representative)),
-                          "item_id": np.tile(representative, n_users),
-                          "request_time": np.full(n_users * len(representative), at)})
-    block = _user_item_block(history, items.drop(columns="genres", errors="ignore"), pairs, prior_strength)
+    # Every (user, category) pair, asked of the engine by category code.
+    n_categories = len(engine.categories)
+    pair_users = np.repeat(user_ids, n_categories)
+    codes = np.tile(np.arange(n_categories), n_users)
+    events, share = engine.category_shares(pair_users, codes, np.full(len(codes), at))
     category_table = pd.DataFrame(index=pd.Index(user_ids, name="entity_id"))
-    for name in ("user_item__category_events", "user_item__category_affinity"):
-        values = block[name].to_numpy(dtype=np.float64).reshape(n_users, len(representative))
-        for c in range(len(representative)):
+    for name, values in (("user_item__category_events", events), ("user_item__category_affinity", share)):
+        values = values.astype(np.float64).reshape(n_users, n_categories)
+        for c in range(n_categories):
             category_table[f"{name}{_AT}{c}"] = values[:, c]
     tables = {"item": item_table.set_axis(pd.Index(item_ids, name="entity_id")),
               "user": user_table.set_axis(pd.Index(user_ids, name="entity_id")),
-              "user_category": category_table}
-    if "genres" in items.columns:
-        tables["user_genre"] = _genre_shares(history, items, user_ids, at, prior_strength)
+              "user_category": category_table}  # fmt: skip
+    if "genres" in engine.items.columns:
+        n_genres = len(engine.genres)
+        genre_users = np.repeat(user_ids, n_genres)
+        shares = engine.genre_shares(genre_users, np.tile(np.arange(n_genres), n_users),
+                                     np.full(len(genre_users), at)).reshape(n_users, n_genres)  # fmt: skip
+        tables["user_genre"] = pd.DataFrame({f"user_item__genre_share{_AT}{g}": shares[:, g] for g in range(n_genres)},
+                                            index=pd.Index(user_ids, name="entity_id"))  # fmt: skip
     return tables
 
 
@@ -81,19 +94,22 @@ class FeatureAssembler:
         The ranker's feature columns, in its order.
     table_columns : dict
         Snapshot table name → its columns (a store's ``columns(table)``).
-    items : DataFrame
-        The items table (``category``; ``genres`` where the snapshot has ``user_genre``).
+    item_category : array of int
+        Each item id's category code (categories in sorted order, as in the snapshot).
     sources : list of str
         The retrievers that propose candidates (the categories of ``retrieval__source``).
+    item_genres : matrix, optional
+        p(g|i), ``(n_items, n_genres)`` (`data.genre_matrix`), where the snapshot has
+        ``user_genre``.
     """
 
-    def __init__(self, features, table_columns: dict, items: pd.DataFrame, sources):
+    def __init__(self, features, table_columns: dict, item_category, sources, item_genres=None):
         self.features = list(features)
         self.sources = list(sources)
         position = {table: {c: j for j, c in enumerate(cols)} for table, cols in table_columns.items()}
-        self.item_category = pd.factorize(items["category"], sort=True)[0]
+        self.item_category = np.asarray(item_category, dtype=np.int64)
         n_categories = int(self.item_category.max()) + 1
-        self.item_genres = item_genre_weights(items) if "genres" in items.columns else None
+        self.item_genres = item_genres
         # Where each feature comes from: (kind, index or index array).
         self._plan = []
         for name in self.features:
@@ -104,6 +120,8 @@ class FeatureAssembler:
             elif name in position.get("user", {}):
                 self._plan.append(("user", position["user"][name]))
             elif name == "user_item__genre_affinity":
+                if item_genres is None:
+                    raise ValueError("FeatureAssembler: user_item__genre_affinity needs item_genres")
                 genres = [position["user_genre"][c] for c in table_columns["user_genre"]]
                 self._plan.append(("user_genre", np.array(genres)))
             elif f"{name}{_AT}0" in position.get("user_category", {}):
@@ -113,7 +131,7 @@ class FeatureAssembler:
                 raise ValueError(f"FeatureAssembler: no snapshot table provides feature {name!r}")
 
     def assemble(self, item_ids, retrieval: dict, item_rows, user_row, user_category_row, at,
-                 user_genre_row=None) -> np.ndarray:
+                 user_genre_row=None) -> np.ndarray:  # fmt: skip
         """``(len(item_ids), len(features))`` float64 rows for one request at time ``at``.
 
         ``retrieval`` maps ``retrieval__*`` feature names to per-candidate arrays (the source as
@@ -135,8 +153,7 @@ class FeatureAssembler:
             elif kind == "user_category":
                 out[:, j] = user_category_row[where[self.item_category[item_ids]]]
             else:
-                shares = user_genre_row[where]
-                out[:, j] = self.item_genres[item_ids] @ shares
+                out[:, j] = self.item_genres[item_ids] @ user_genre_row[where]
         return out
 
 
@@ -145,35 +162,3 @@ def _codes(values, sources) -> np.ndarray:
     if values.dtype.kind in "OUS":
         return pd.Categorical(values, categories=sources).codes.astype(np.float64)
     return values.astype(np.float64)
-
-
-def item_genre_weights(items: pd.DataFrame) -> np.ndarray:
-    """``(n_items, n_genres)``: 1/|genres| for each of an item's genres (sorted genre names)."""
-    genre_lists = items["genres"].map(list)
-    names = sorted({g for genres in genre_lists for g in genres})
-    code_of = {g: c for c, g in enumerate(names)}
-    weights = np.zeros((len(items), len(names)))
-    for row, genres in enumerate(genre_lists):
-        for g in genres:
-            weights[row, code_of[g]] += 1.0 / len(genres)
-    return weights
-
-
-def _genre_shares(history, items, user_ids, at, prior_strength) -> pd.DataFrame:
-    """Each user's smoothed share of every genre as of ``at`` (the frame's genre affinity, per genre)."""
-    genre_lists = items["genres"].map(list)
-    names = sorted({g for genres in genre_lists for g in genres})
-    code_of = {g: c for c, g in enumerate(names)}
-    item_genres = [[code_of[g] for g in genres] for genres in genre_lists]
-    h_items = history["item_id"].to_numpy()
-    lengths = np.array([len(item_genres[i]) for i in h_items], dtype=np.int64)
-    h_genres = np.concatenate([item_genres[i] for i in h_items]) if len(h_items) else np.zeros(0, np.int64)
-    expanded = pd.DataFrame({"user_id": np.repeat(history["user_id"].to_numpy(), lengths),
-                             "timestamp": np.repeat(history["timestamp"].to_numpy(dtype="datetime64[ns]"), lengths)})
-    q_users = np.repeat(user_ids, len(names))
-    q_genres = np.tile(np.arange(len(names)), len(user_ids))
-    _, share = _affinity(expanded, h_genres, expanded["user_id"].to_numpy(), q_genres, q_users,
-                         np.full(len(q_users), at), len(names), prior_strength)
-    shares = share.reshape(len(user_ids), len(names))
-    return pd.DataFrame({f"user_item__genre_share{_AT}{g}": shares[:, g] for g in range(len(names))},
-                        index=pd.Index(user_ids, name="entity_id"))

@@ -10,7 +10,8 @@
       4. refit every retriever on all of ``interactions``: at serving time they know everything.
     recommend(users):
       the candidates of the refitted retrievers, features as of just after each user's last
-      event, ranked by the ranker.
+      event, ranked by the ranker. Everything that depends only on the fit (the request times,
+      the feature engine's indexes of the history) is computed once, in fit.
 
 Steps 2 and 4 mirror each other: the ranker learns on exactly the kind of frame it will score,
 one step earlier in each user's history.
@@ -24,6 +25,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from ..features import AsOfFeatures
 from ..models.als import ALS
 from ..models.base import Recommender
 from ..models.ease import EASE
@@ -77,7 +79,12 @@ class TwoStageRecommender(Recommender):
     ranker_
         The fitted ranker.
     training_frame_ : DataFrame
-        The frame the ranker learnt from (with a ``validation`` flag column).
+        The frame the ranker learnt from (with a ``validation`` flag column), for inspection; a
+        pickled model leaves it out (it keeps what `recommend` needs).
+    request_times_ : Series
+        Each known user's request time: just after their last training event.
+    feature_engine_ : AsOfFeatures
+        Chapter 2's engine over the training interactions, its indexes built once.
 
     Examples
     --------
@@ -151,16 +158,25 @@ class TwoStageRecommender(Recommender):
         ranker = copy.deepcopy(self.ranker) if self.ranker is not None else GBDTRanker(random_state=self.random_state)
         self.ranker_ = ranker.fit(frame[~frame["validation"]], frame[frame["validation"]])
         self.training_frame_ = frame
-        # 4) Retrievers refitted on everything, for serving.
+        # 4) Retrievers refitted on everything, for serving, and what every later request
+        #    reads: each user's request time and the feature engine's indexes of the history.
         self.retrievers_ = self._fit_retrievers(interactions)
-        self.history_ = interactions
+        self.request_times_ = default_request_times(interactions, np.arange(X.shape[0]))
+        self.feature_engine_ = AsOfFeatures(interactions, items=self.items_, caller="TwoStageRecommender")
+        self.feature_engine_.prepare()
+
+    def __getstate__(self):
+        # A saved model keeps what recommend needs; the training frame is for inspection only.
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__
+        return {name: value for name, value in state.items() if name != "training_frame_"}
 
     def _fit_retrievers(self, interactions: pd.DataFrame) -> dict:
         models = self.retrievers if self.retrievers is not None else default_retrievers(self.random_state)
         return {name: copy.deepcopy(model).fit(interactions) for name, model in models.items()}
 
     def _frame(self, history, requests, retrievers, future=None) -> pd.DataFrame:
-        return build_ranking_frame(history, requests, retrievers, self.items_, users=self.users_,
+        items = None if isinstance(history, AsOfFeatures) else self.items_
+        return build_ranking_frame(history, requests, retrievers, items, users=self.users_,
                                    n_candidates=self.n_candidates, per_source=self.per_source, future=future,
                                    user_columns=self.user_columns, sources=self._sources())
 
@@ -174,7 +190,9 @@ class TwoStageRecommender(Recommender):
         column."""
         self._check_fitted()
         users = self._check_users(user_ids)
-        frame = self._frame(self.history_, default_request_times(self.history_, users), self.retrievers_)
+        # Unknown users ask at the end of the training log, as users without events there do.
+        times = self.request_times_.reindex(users).fillna(self.request_times_.max())
+        frame = self._frame(self.feature_engine_, times.rename_axis("user_id"), self.retrievers_)
         frame["score"] = self.ranker_.predict(frame)
         return frame
 

@@ -24,9 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data import genre_matrix
+from ..features import category_codes
 from ..models import ALS
 from ..ranking import TwoStageRecommender
-from ..ranking.online import feature_snapshot, item_genre_weights
+from ..ranking.online import feature_snapshot
 from .bundle import write_bundle
 from .store import SQLiteFeatureStore
 
@@ -96,11 +98,11 @@ def build_bundle(out_dir, dataset: str = "synthetic", n_items: int | None = None
     index.add_with_ids(np.ascontiguousarray(item_vectors[indexed], dtype=np.float32), indexed.astype(np.int64))
 
     # 4) The features as of the bundle's moment.
-    tables = feature_snapshot(history, data.items, as_of, n_users=als.n_users_)
+    tables = feature_snapshot(model.feature_engine_, None, as_of, n_users=als.n_users_)  # the fit's indexes
     # 5) Seen items, categories, genres, the popularity fallback.
     seen = sp.csr_matrix(als.seen_)
-    item_category = pd.factorize(data.items["category"], sort=True)[0].astype(np.int64)
-    item_genres = item_genre_weights(data.items) if "genres" in data.items.columns else np.zeros((0, 0))
+    item_category = category_codes(data.items)[0]
+    item_genres = genre_matrix(data.items)[0].toarray() if "genres" in data.items.columns else np.zeros((0, 0))
     popular = np.argsort(-item_users, kind="stable")[:N_POPULAR]  # most users first, ties to the lower id
 
     def write_store(path):

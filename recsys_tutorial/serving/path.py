@@ -69,7 +69,8 @@ class RequestPath:
         self.n_users = bundle.user_vectors.shape[0]
         self.features = manifest["feature_columns"]
         tables = {table: bundle.store.columns(table) for table in manifest["store_tables"]}
-        self.assembler = FeatureAssembler(self.features, tables, _items_table(bundle), manifest["sources"])
+        self.assembler = FeatureAssembler(self.features, tables, bundle.item_category, manifest["sources"],
+                                          item_genres=bundle.item_genres)
         self.source = manifest["sources"][0]
         # Item rows change only when a new snapshot lands: cached in the process, read once.
         self.item_rows = bundle.store.read("item", np.arange(len(bundle.item_category)), self.as_of)
@@ -154,15 +155,6 @@ class RequestPath:
             raise RuntimeError(f"injected fault in {stage}")
         if fault == "slow":
             time.sleep((self.budget_ms or 50.0) / 1000)
-
-
-def _items_table(bundle) -> pd.DataFrame:
-    """The minimal items table the assembler needs: categories (as codes) and genre weights."""
-    items = pd.DataFrame({"category": bundle.item_category})
-    if bundle.item_genres is not None:
-        names = np.arange(bundle.item_genres.shape[1])
-        items["genres"] = [tuple(names[row > 0]) for row in bundle.item_genres]
-    return items
 
 
 def _previous(stage: str) -> str:
