@@ -23,11 +23,11 @@ import time
 
 import numpy as np
 
-import record
-
 from recsys_tutorial import split
 from recsys_tutorial.data import load_movielens_100k
 from recsys_tutorial.ranking import TwoStageRecommender
+
+import record
 
 REQUESTS = 1_000
 

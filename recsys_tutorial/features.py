@@ -334,7 +334,7 @@ class AsOfFeatures:
         self.event_types = interactions["event_type"].to_numpy(dtype=str)
         self.ratings = interactions["rating"].to_numpy(dtype=float)
         self.first_event = self.stamps.min() if len(self.stamps) else None
-        #: Whether the log has funnel events: without them (ratings only) no funnel rates exist.
+        #: Whether the log has funnel events (a ratings-only log has no funnel rates).
         self.has_funnel = bool(np.isin(self.event_types, FUNNEL).any())
         self._indexes: dict = {}
         self._groups: dict = {}

@@ -214,7 +214,7 @@ def align_by_id(table: pd.DataFrame, id_column: str, caller: str, n_required: in
     >>> align_by_id(items.iloc[:2], "item_id", "example")
     Traceback (most recent call last):
     ...
-    ValueError: example: the table's item_id must be 0..1 each once (the dataset's ids), but 2 is outside that range
+    ValueError: example: the table's item_id must be 0..1 each once (the ...
     """
     if not isinstance(table, pd.DataFrame):
         raise ValueError(

@@ -31,13 +31,17 @@ __all__ = ["fetch_movielens_100k", "default_cache_dir", "GROUPLENS_URL", "RECBOL
 
 log = logging.getLogger(__name__)
 
-# The GroupLens archive. Its MD5 is the one GroupLens publishes beside it (ml-100k.zip.md5).
+# Its MD5 is the one GroupLens publishes beside it (ml-100k.zip.md5).
+#: The GroupLens archive ``ml-100k.zip`` (about 4.9 MB); a download is checked against the size
+#: and MD5 GroupLens publishes.
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 _GROUPLENS_MD5 = "0e33842e24a9c977be4e0107933c0723"
 _GROUPLENS_BYTES = 4_924_029
 _DOWNLOAD_TIMEOUT = 10  # seconds without an answer before giving up on files.grouplens.org
 
-# The RecBole copy: pip checks the wheel against PyPI's hash; we also pin the three files we take.
+# pip checks the wheel against PyPI's hash; we also pin the three files we take.
+#: The pinned pip requirement of the RecBole wheel whose MovieLens-100K copy is read where only
+#: PyPI is reachable.
 RECBOLE_REQUIREMENT = "recbole==1.2.1"
 _RECBOLE_DIR = "recbole/dataset_example/ml-100k/"
 _RECBOLE_SHA256 = {
@@ -49,6 +53,7 @@ _PIP_TIMEOUT = 300  # seconds for the whole `pip download` (the wheel is about 2
 
 #: The three files of each copy, by role.
 GROUPLENS_FILES = {"ratings": "u.data", "items": "u.item", "users": "u.user"}
+#: The three files of the RecBole copy, by role (as `GROUPLENS_FILES`).
 RECBOLE_FILES = {"ratings": "ml-100k.inter", "items": "ml-100k.item", "users": "ml-100k.user"}
 
 

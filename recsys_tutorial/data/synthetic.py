@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 #: The end of the default world's window (exclusive). Fixed, so every run sees the same dates.
 REFERENCE_DATE = pd.Timestamp("2024-07-01")
 
+#: Category names by category id; a world of more than 20 categories names them ``category_00``, ….
 CATEGORY_NAMES = (
     "electronics", "books", "fashion", "home", "beauty", "sports", "toys", "grocery", "garden",
     "automotive", "music", "movies", "games", "health", "pets", "office", "baby", "jewelry",

@@ -85,10 +85,12 @@ def exercise(check):
 
 
 def correct(message: str) -> CheckResult:
+    """A passing `CheckResult`; ``message`` says what was right."""
     return CheckResult(True, message)
 
 
 def wrong(message: str) -> CheckResult:
+    """A "not yet" `CheckResult`; ``message`` names the likely slip or gives a hint, never the answer."""
     return CheckResult(False, message)
 
 
@@ -106,6 +108,7 @@ def as_number(answer, what: str) -> float | CheckResult:
 
 
 def close(a: float, b: float, rtol: float = RTOL, atol: float = 1e-12) -> bool:
+    """Whether ``a`` is ``b`` within the relative tolerance ``rtol`` (0.1 %) or the absolute ``atol``."""
     return bool(np.isclose(a, b, rtol=rtol, atol=atol))
 
 

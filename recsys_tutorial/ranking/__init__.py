@@ -3,7 +3,15 @@ the two-stage recommender that retrieves, then ranks."""
 
 from ..models.base import NotFittedError
 from .calibration import calibration_report
-from .frame import GRADES, build_ranking_frame, default_request_times, feature_columns, feature_groups, ranked_lists
+from .frame import (
+    GRADES,
+    build_ranking_frame,
+    default_request_times,
+    feature_columns,
+    feature_groups,
+    ranked_lists,
+    request_table,
+)
 from .gbdt import GBDTRanker
 from .neural import DCN, DeepFM
 from .two_stage import TwoStageRecommender, default_retrievers
@@ -12,6 +20,7 @@ __all__ = [
     "GRADES",
     "build_ranking_frame",
     "default_request_times",
+    "request_table",
     "feature_columns",
     "feature_groups",
     "ranked_lists",

@@ -81,7 +81,8 @@ def request_table(requests) -> pd.DataFrame:
     apart.
 
     >>> times = pd.to_datetime(["2024-05-01 10:00", "2024-06-01 09:30"])
-    >>> request_table(pd.Series(times, index=pd.Index([7, 7], name="user_id")))["request_id"].tolist()
+    >>> user_7 = pd.Series(times, index=pd.Index([7, 7], name="user_id"))
+    >>> request_table(user_7)["request_id"].tolist()
     ['7@2024-05-01 10:00:00', '7@2024-06-01 09:30:00']
     """
     caller = "build_ranking_frame"

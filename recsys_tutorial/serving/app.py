@@ -34,7 +34,7 @@ from .path import STAGES, RequestPath
 
 __all__ = ["create_app", "RecommendRequest", "RecommendResponse", "MAX_K"]
 
-#: The longest list one request may ask for.
+#: The longest list one request may ask for (items; a larger ``k`` gets a 422).
 MAX_K = 100
 #: Latency histogram buckets (seconds): fine below 10 ms, where a healthy request path lives.
 _BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0)

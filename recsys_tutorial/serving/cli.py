@@ -14,6 +14,8 @@ __all__ = ["main"]
 
 
 def main(argv=None) -> int:
+    """Run the ``recsys-tutorial`` command on ``argv`` (``sys.argv[1:]`` when None); returns the exit
+    status: 0, or 2 for a malformed ``--fault``."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "build-bundle":
