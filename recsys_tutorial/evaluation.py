@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import scipy.stats
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
 from .data import interaction_matrix
@@ -712,7 +714,7 @@ def leaderboard(models: dict, train: pd.DataFrame, test: pd.DataFrame, k: int = 
     rows, per_user, fit_seconds = {}, {}, {}
     for name, model in tqdm(models.items(), desc="leaderboard", disable=not show_progress):
         fit_seconds[name] = np.nan
-        if not hasattr(model, "seen_"):
+        if not _is_fitted(model):
             start = time.perf_counter()
             model.fit(train, **(fit_kwargs or {}).get(name, {}))
             fit_seconds[name] = time.perf_counter() - start
@@ -814,3 +816,12 @@ def _safe_divide(numerator, denominator) -> np.ndarray:
     numerator = np.asarray(numerator, dtype=float)
     denominator = np.asarray(denominator, dtype=float)
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
+def _is_fitted(model) -> bool:
+    """Whether ``model`` is fitted already, by scikit-learn's fitted check."""
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        return False
+    return True

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS = sorted(path.stem for path in BENCHMARKS.glob("*.py") if path.stem != "record")
 #: Scripts whose smoke run takes more than about ten seconds here (a service, a JVM, many fits).
-SLOW = {"bench_serving", "bench_spark", "tune_embeddings"}
+SLOW = {"bench_serving", "bench_spark", "bench_two_stage", "tune_embeddings", "tune_ranking"}
 
 
 def _unavailable(script: str) -> str | None:

@@ -36,7 +36,7 @@ def group_world():
 
 def fit_cold_model(id_dropout=0.5, **settings):
     train, users, items = group_world()
-    params = dict(n_factors=8, hidden=16, n_epochs=40, batch_size=32, learning_rate=0.02, id_dropout=id_dropout)
+    params = dict(n_factors=8, hidden=(16,), n_epochs=40, batch_size=32, learning_rate=0.02, id_dropout=id_dropout)
     return TwoTower(**{**params, **settings}).fit(train, user_features=users, item_features=items)
 
 
@@ -93,7 +93,8 @@ def test_users_without_features_get_popularity(cold_model):
     train, _, items = group_world()
     popular = top_k(cold_model.item_popularity_[None, :].astype(float), 5)[0][0]
     assert cold_model.recommend([BEYOND_TABLE], k=5)[0][0].tolist() == popular.tolist()
-    without_user_features = TwoTower(n_factors=4, hidden=8, n_epochs=2, id_dropout=0.5).fit(train, item_features=items)
+    without_user_features = TwoTower(n_factors=4, hidden=(8,), n_epochs=2, id_dropout=0.5)
+    without_user_features.fit(train, item_features=items)
     items_out, _ = without_user_features.recommend(np.r_[COLD_IN_RANGE, 45], k=5)
     assert (items_out == popular).all()
     assert len(without_user_features.cold_user_factors_) == 0
@@ -121,13 +122,13 @@ def test_id_dropout_zero_learns_exactly_what_it_learnt_without_extra_user_rows()
     users have, so the codes, the initial weights and every batch are those of a fit without them.
     """
     train, users, items = group_world()
-    settings = dict(n_factors=8, hidden=16, n_epochs=5, batch_size=32, id_dropout=0.0)
+    settings = dict(n_factors=8, hidden=(16,), n_epochs=5, batch_size=32, id_dropout=0.0)
     trained_users = users.loc[: train["user_id"].max()]
     narrow = TwoTower(**settings).fit(train, user_features=trained_users, item_features=items)
     wide = TwoTower(**settings).fit(train, user_features=users, item_features=items)
     np.testing.assert_array_equal(narrow.user_factors_, wide.user_factors_)
     np.testing.assert_array_equal(narrow.item_factors_, wide.item_factors_)
-    assert narrow.loss_history_ == wide.loss_history_
+    assert narrow.history_.equals(wide.history_)
     # without id dropout the feature path never learnt to stand alone: no cold scoring, popularity instead
     assert len(narrow.cold_user_factors_) == len(wide.cold_user_factors_) == 0
 

@@ -49,7 +49,7 @@ MODELS = {
     ),
     "MF-MSE": lambda: MatrixFactorization(loss="mse", n_factors=8, n_epochs=20, batch_size=64),
     "ALS": lambda: ALS(n_factors=8, n_epochs=10, alpha=5.0),
-    "TwoTower": lambda: TwoTower(n_factors=8, hidden=16, n_epochs=40, batch_size=64, learning_rate=0.02),
+    "TwoTower": lambda: TwoTower(n_factors=8, hidden=(16,), n_epochs=40, batch_size=64, learning_rate=0.02),
     "LightGCN": lambda: LightGCN(n_factors=8, n_layers=2, n_epochs=60, batch_size=64, learning_rate=0.05, reg=1e-4),
     "Item2Vec": lambda: Item2Vec(n_factors=8, window=3, n_epochs=60, batch_size=64, learning_rate=0.05),
     "SASRec": lambda: SASRec(n_factors=16, max_len=10, n_epochs=60, batch_size=16, dropout=0.1, learning_rate=0.01),
@@ -211,7 +211,7 @@ def test_embedding_models_are_reproducible_and_export_float32(name, tmp_path):
     np.testing.assert_array_equal(a.item_embeddings(), b.item_embeddings())
     assert a.user_embeddings().dtype == a.item_embeddings().dtype == np.float32
     assert a.user_embeddings().shape[0] == 40 and a.item_embeddings().shape[0] == 20
-    assert len(a.loss_history_) > 0
+    assert list(a.history_.columns) == ["loss"] and a.history_.index.tolist() == list(range(1, a.n_epochs + 1))
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -265,7 +265,7 @@ def test_mse_needs_ratings_and_two_tower_checks_its_side_features():
 
 def test_two_tower_uses_side_features_and_stays_unit_norm():
     items = pd.DataFrame({"parity": [i % 2 for i in range(20)]})
-    model = TwoTower(n_factors=8, hidden=16, n_epochs=30, batch_size=64, learn_temperature=True).fit(
+    model = TwoTower(n_factors=8, hidden=(16,), n_epochs=30, batch_size=64, learn_temperature=True).fit(
         checkerboard(), item_features=items
     )
     np.testing.assert_allclose(np.linalg.norm(model.item_embeddings(), axis=1), 1.0, rtol=1e-5)
@@ -283,7 +283,7 @@ def test_als_objective_decreases_and_matches_a_dense_computation():
     from recsys_tutorial.models.als import _objective, _SparseConfidence
 
     model = ALS(n_factors=4, n_epochs=8, alpha=3.0).fit(checkerboard())
-    assert all(b <= a + 1e-9 for a, b in pairwise(model.loss_history_))
+    assert all(b <= a + 1e-9 for a, b in pairwise(model.history_["loss"]))
     X = interaction_matrix(checkerboard())
     C = X.copy()
     C.data = 1 + 3.0 * C.data
@@ -356,14 +356,14 @@ def test_two_tower_aligns_side_features_by_id_not_by_position():
     """A side table in another row order is the same table: the model must learn the same thing."""
     items = pd.DataFrame({"parity": [i % 2 for i in range(20)]})
     shuffled = items.sample(frac=1.0, random_state=0)  # same rows, index order scrambled
-    settings = dict(n_factors=8, hidden=16, n_epochs=5, batch_size=64)
+    settings = dict(n_factors=8, hidden=(16,), n_epochs=5, batch_size=64)
     ordered_model = TwoTower(**settings).fit(checkerboard(), item_features=items)
     shuffled_model = TwoTower(**settings).fit(checkerboard(), item_features=shuffled)
     np.testing.assert_array_equal(ordered_model.item_embeddings(), shuffled_model.item_embeddings())
 
 
 def test_a_failed_fit_leaves_the_model_unfitted_and_no_side_tables_behind():
-    model = TwoTower(n_factors=4, hidden=8, n_epochs=1)
+    model = TwoTower(n_factors=4, hidden=(8,), n_epochs=1)
     with pytest.raises(ValueError, match="missing column"):
         model.fit(checkerboard().drop(columns="item_id"), item_features=pd.DataFrame({"c": ["a"] * 20}))
     assert not hasattr(model, "_item_features") and not hasattr(model, "_user_features")
@@ -407,7 +407,7 @@ def test_random_state_none_means_not_reproducible_for_every_model(name):
 
 
 def test_bpr_negatives_are_never_positives_and_uniform_over_the_rest():
-    from recsys_tutorial.models.matrix_factorization import _sample_negatives
+    from recsys_tutorial.models._training import sample_negatives
 
     rng = np.random.default_rng(0)
     n_users, n_items = 5, 8
@@ -416,7 +416,7 @@ def test_bpr_negatives_are_never_positives_and_uniform_over_the_rest():
     rows, cols = np.nonzero(positives)
     keys = torch.as_tensor(np.sort(rows * n_items + cols))
     users = torch.as_tensor(np.repeat(np.arange(n_users), 4000))
-    negatives = _sample_negatives(users, keys, n_items, torch.Generator().manual_seed(0)).numpy()
+    negatives = sample_negatives(users, keys, n_items, torch.Generator().manual_seed(0)).numpy()
     assert not positives[users.numpy(), negatives].any()
     for user in range(n_users):
         counts = np.bincount(negatives[users.numpy() == user], minlength=n_items)[~positives[user]]

@@ -86,7 +86,7 @@ def test_cross_layers_compute_x0_times_affine_plus_x():
 
 def test_fm_second_order_term_is_the_sum_over_pairs():
     torch.manual_seed(0)
-    network = DeepFMNetwork(n_numeric=2, cardinalities=[4, 3], embedding_dim=5, hidden=(8,))
+    network = DeepFMNetwork(n_numeric=2, cardinalities=[4, 3], n_factors=5, hidden=(8,))
     with torch.no_grad():
         for table in network.embeddings:
             table.weight.normal_()
@@ -136,13 +136,13 @@ def test_same_seed_same_predictions_other_seed_different(model, frames):
 def test_early_stopping_keeps_the_best_epoch(fitted, frames):
     _, valid, _ = frames
     history = fitted.history_
-    assert list(history.columns) == ["train_loss", "validation_log_loss"]
+    assert list(history.columns) == ["loss", "validation_loss"]
     assert len(history) < FAST["n_epochs"]  # stopped early
-    assert fitted.best_epoch_ == history["validation_log_loss"].idxmin()
+    assert fitted.best_epoch_ == history["validation_loss"].idxmin()
     assert len(history) == fitted.best_epoch_ + fitted.patience  # `patience` epochs without a new best
-    assert history["validation_log_loss"].iloc[-1] > history["validation_log_loss"].min()
+    assert history["validation_loss"].iloc[-1] > history["validation_loss"].min()
     kept = log_loss(valid["label"] > 0, fitted.predict(valid))  # the kept weights are the best epoch's
-    assert kept == pytest.approx(history["validation_log_loss"].min(), rel=1e-9)
+    assert kept == pytest.approx(history["validation_loss"].min(), rel=1e-9)
 
 
 def test_predicts_probabilities_and_scores_unseen_categories(fitted, frames):
@@ -169,7 +169,7 @@ def test_refit_forgets_the_previous_fit(model, frames):
     ranker.fit(train, features=["user__a", "item__kind"])
     assert ranker.features_ == ["user__a", "item__kind"]
     assert ranker.numeric_features_ == ["user__a"] and ranker.categorical_features_ == ["item__kind"]
-    assert ranker.history_["validation_log_loss"].isna().all() and ranker.best_epoch_ == 2
+    assert list(ranker.history_.columns) == ["loss"] and ranker.best_epoch_ == 2  # no validation frame
     with pytest.raises(ValueError, match="bad"):
         ranker.learning_rate = "bad"  # a failed refit leaves the model unfitted
         ranker.fit(train)
@@ -211,7 +211,7 @@ def test_bad_training_frames_raise(model, change, match):
         (dict(learning_rate=0), "learning_rate must be a positive number"),
         (dict(n_epochs=0), "n_epochs must be a positive integer"),
         (dict(batch_size=-5), "batch_size must be a positive integer"),
-        (dict(embedding_dim=2.5), "embedding_dim must be a positive integer"),
+        (dict(n_factors=2.5), "n_factors must be a positive integer"),
         (dict(patience=0), "patience must be a positive integer"),
         (dict(reg=-1e-3), "reg .* must be a number >= 0"),
         (dict(hidden=(32, 0)), "hidden must be a tuple of positive integers"),

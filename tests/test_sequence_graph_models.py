@@ -142,8 +142,9 @@ def test_sasrec_learns_what_comes_next():
 @pytest.mark.parametrize("n_negatives", [None, 5])
 def test_sasrec_trains_with_full_or_sampled_softmax(n_negatives):
     model = SASRec(n_factors=8, max_len=5, n_epochs=3, batch_size=8, n_negatives=n_negatives).fit(walks())
-    assert len(model.loss_history_) == 3 and model.loss_history_[-1] < model.loss_history_[0]
-    assert model.user_states_.dtype == np.float64 and np.isfinite(model.user_states_).all()
+    loss = model.history_["loss"]
+    assert len(loss) == 3 and loss.iloc[-1] < loss.iloc[0]
+    assert model.user_factors_.dtype == np.float64 and np.isfinite(model.user_factors_).all()
 
 
 def test_sasrec_needs_a_next_item_to_learn():

@@ -28,13 +28,15 @@ float32 fits MovieLens-100K about 2.7 times as fast (benchmarks/bench_als.py).
 from __future__ import annotations
 
 import logging
-import warnings
+import time
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from tqdm import tqdm
 
+from ._training import torch_csr
 from .base import EmbeddingMixin, Recommender, check_positive
 
 __all__ = ["ALS"]
@@ -62,14 +64,12 @@ class ALS(EmbeddingMixin, Recommender):
         about 2.7 times as fast, but its factors (and so its rankings) vary slightly between CPUs.
     random_state : int or None
         Seed of the initial factors. ``None``: a fresh seed on every fit.
-    show_progress : bool
-        Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
     user_factors_, item_factors_ : ndarray of ``dtype``, shape (n_users, d), (n_items, d)
-    loss_history_ : list of float
-        The objective after each epoch, divided by the number of cells.
+    history_ : DataFrame, indexed by epoch (from 1)
+        ``loss``: the objective after each epoch, divided by the number of cells.
 
     Examples
     --------
@@ -89,7 +89,6 @@ class ALS(EmbeddingMixin, Recommender):
         cg_steps: int = 3,
         dtype: str = "float64",
         random_state: int | None = 0,
-        show_progress: bool = False,
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -98,7 +97,6 @@ class ALS(EmbeddingMixin, Recommender):
         self.cg_steps = cg_steps
         self.dtype = dtype
         self.random_state = random_state
-        self.show_progress = show_progress
 
     def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "n_epochs", "cg_steps", integer=True)
@@ -124,13 +122,18 @@ class ALS(EmbeddingMixin, Recommender):
         user_factors = torch.from_numpy((0.01 * rng.standard_normal((n_users, self.n_factors))).astype(dtype))  # (U, d)
         item_factors = torch.from_numpy((0.01 * rng.standard_normal((n_items, self.n_factors))).astype(dtype))  # (I, d)
 
-        self.loss_history_ = []
-        progress = tqdm(range(self.n_epochs), desc="ALS", disable=not self.show_progress)
-        for _ in progress:
+        # Not the minibatch loop of the SGD models: each half-step solves for every row at once.
+        losses = []
+        progress = tqdm(range(1, self.n_epochs + 1), desc="ALS", disable=not self._show_progress)
+        for epoch in progress:
+            started = time.perf_counter()
             user_factors = _conjugate_gradient(by_user, user_factors, item_factors, self.reg, self.cg_steps)
             item_factors = _conjugate_gradient(by_item, item_factors, user_factors, self.reg, self.cg_steps)
-            self.loss_history_.append(_objective(by_user, user_factors, item_factors, self.reg))
-            progress.set_postfix({"loss": f"{self.loss_history_[-1]:.5f}"})
+            losses.append(_objective(by_user, user_factors, item_factors, self.reg))
+            progress.set_postfix({"loss": f"{losses[-1]:.5f}"})
+            log.debug("ALS: epoch %d of %d, loss %.5f, %.2f s", epoch, self.n_epochs, losses[-1],
+                      time.perf_counter() - started)
+        self.history_ = pd.DataFrame({"loss": losses}, index=pd.RangeIndex(1, len(losses) + 1, name="epoch"))
         self.user_factors_ = user_factors.numpy()
         self.item_factors_ = item_factors.numpy()
 
@@ -144,8 +147,8 @@ class _SparseConfidence:
     def __init__(self, confidence: sp.csr_matrix, dtype: np.dtype):
         confidence.sort_indices()  # the order sampled_addmm returns its values in
         self.shape = confidence.shape
-        self.values = _torch_csr(confidence, confidence.data.astype(dtype))
-        self.extra = _torch_csr(confidence, (confidence.data - 1.0).astype(dtype))  # c_ui − 1
+        self.values = torch_csr(confidence, confidence.data.astype(dtype))
+        self.extra = torch_csr(confidence, (confidence.data - 1.0).astype(dtype))  # c_ui − 1
 
     def with_values(self, values: torch.Tensor) -> torch.Tensor:
         """A CSR tensor with C's pattern and the given values."""
@@ -191,15 +194,3 @@ def _objective(C: _SparseConfidence, X: torch.Tensor, Y: torch.Tensor, reg: floa
     own = C.values.values() * (1.0 - predicted) ** 2 - predicted**2
     total = all_zero_targets + own.sum() + reg * ((X**2).sum() + (Y**2).sum())
     return float(total) / (C.shape[0] * C.shape[1])
-
-
-def _torch_csr(pattern: sp.csr_matrix, values: np.ndarray) -> torch.Tensor:
-    """A PyTorch CSR tensor with the pattern of a SciPy CSR matrix and the given values."""
-    with warnings.catch_warnings():  # PyTorch flags its sparse CSR support as beta, once, on first creation
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(pattern.indptr.astype(np.int64)),
-            torch.from_numpy(pattern.indices.astype(np.int64)),
-            torch.from_numpy(values),
-            size=pattern.shape,
-        )

@@ -4,6 +4,10 @@
     model.fit(train_interactions)                  # returns self; refitting forgets the last fit
     items, scores = model.recommend(user_ids, k=10, exclude_seen=True)
 
+Every model is a scikit-learn estimator (`sklearn.base.BaseEstimator`): ``get_params``,
+``set_params``, ``sklearn.base.clone`` and the ``repr`` come from scikit-learn, and
+`sklearn.utils.validation.check_is_fitted` tells a fitted model from an unfitted one.
+
 Ids are the dataset's contiguous integers. ``recommend`` returns two ``(len(user_ids), k)``
 arrays, best first. Users the model never saw in training (cold start) get the most popular
 items, unless the model can score them from side features (e.g. `TwoTower` given user features
@@ -14,19 +18,24 @@ and score ``-inf``.
 A subclass implements ``_fit(X, interactions)`` (X the binary user × item training matrix,
 ``interactions`` the checked frame, for models that need more than X) and
 ``_score(users)`` (dense scores for known users); the base class does the rest. A model that
-can score some unknown users by other means also overrides the cold-start hook:
-``_can_score_cold(users)`` (which of them) and ``_score_cold(users)`` (their dense scores).
+trains in epochs passes ``self._show_progress`` (``fit``'s ``show_progress``, set for the duration
+of ``_fit``) to its training loop. A model that can score some unknown users by other means also
+overrides the cold-start hook: ``_can_score_cold(users)`` (which of them) and
+``_score_cold(users)`` (their dense scores).
 """
 
 from __future__ import annotations
 
-import logging
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError  # re-exported: what check_is_fitted raises, a ValueError
+from sklearn.utils.metadata_routing import UNUSED
+from sklearn.utils.validation import check_is_fitted
 
 from ..data.dataset import interaction_matrix
 
@@ -36,26 +45,37 @@ __all__ = [
     "NotFittedError",
     "check_interactions_frame",
     "check_positive",
+    "check_layer_widths",
     "item_sequences",
     "torch_seed",
     "top_k",
 ]
 
-log = logging.getLogger(__name__)
-
 #: Users scored at once in ``recommend``; bounds memory at batch × n_items floats. Affects speed, not results.
 BATCH_SIZE = 2048
 
 
-class NotFittedError(ValueError):
-    """Raised when ``recommend`` is called before ``fit``."""
+#: The message of `NotFittedError` when a model is used before ``fit``.
+_NOT_FITTED = "%(name)s is not fitted yet: call fit(train_interactions) first"
 
 
-class Recommender:
-    """Base class: input checks, the training matrix, exclusion of seen items, top-k, cold start."""
+class Recommender(BaseEstimator):
+    """Base class: input checks, the training matrix, exclusion of seen items, top-k, cold start.
 
-    def fit(self, interactions: pd.DataFrame):
-        """Learn from ``interactions`` (columns ``user_id``, ``item_id``); returns ``self``."""
+    A scikit-learn estimator: a subclass's ``__init__`` only stores its arguments, under the
+    same names, and ``get_params``, ``set_params``, ``clone`` and ``repr`` work from them.
+    """
+
+    # fit's arguments are the data and a display option, not metadata for scikit-learn to route
+    # (which would add a set_fit_request method to every model).
+    __metadata_request__fit = {"interactions": UNUSED, "show_progress": UNUSED}
+
+    def fit(self, interactions: pd.DataFrame, show_progress: bool = False):
+        """Learn from ``interactions`` (columns ``user_id``, ``item_id``); returns ``self``.
+
+        ``show_progress`` shows a progress bar over the training epochs, for the models that
+        train in epochs. Affects display only.
+        """
         check_interactions_frame(interactions, type(self).__name__)
         # Unfitted until _fit succeeds: a failed (re)fit raises NotFittedError on use, never
         # serves a mix of the old fit and the new one.
@@ -63,7 +83,11 @@ class Recommender:
         X = interaction_matrix(interactions, shape=self._matrix_shape(interactions))
         self.n_users_, self.n_items_ = X.shape
         self.item_popularity_ = np.asarray(X.sum(axis=0)).ravel()  # users per item
-        self._fit(X, interactions)
+        self._show_progress = show_progress
+        try:
+            self._fit(X, interactions)
+        finally:
+            del self._show_progress  # only for this fit, even a failed one
         self.seen_ = X
         return self
 
@@ -105,11 +129,12 @@ class Recommender:
         rows, cols = self.seen_[users[inside]].nonzero()
         scores[inside[rows], cols] = -np.inf
 
-    def score_items(self, user_ids) -> np.ndarray:
-        """Scores of every item for each user, no exclusion.
+    def score_items(self, user_ids, exclude_seen: bool = False) -> np.ndarray:
+        """Scores of every item for each user: ``(len(user_ids), n_items_)``.
 
         Unknown users get item popularity, unless the model scores them from side features
-        (the cold-start hook, `_can_score_cold`).
+        (the cold-start hook, `_can_score_cold`). With ``exclude_seen``, each user's training
+        items score ``-inf``, as `recommend` excludes them.
         """
         users = self._check_users(user_ids)
         known, cold = self._split_users(users)
@@ -119,6 +144,8 @@ class Recommender:
         if cold.any():
             scores[cold] = self._score_cold(users[cold])
         scores[~known & ~cold] = self.item_popularity_
+        if exclude_seen:
+            self._mask_seen(scores, users)
         return scores
 
     def recommend(self, user_ids, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -142,7 +169,7 @@ class Recommender:
         scores : ndarray of float64, shape (len(user_ids), k)
             The model's scores for those items (``-inf`` for padding).
         """
-        self._check_fitted()
+        check_is_fitted(self, msg=_NOT_FITTED)
         users = self._check_users(user_ids)
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= self.n_items_:
             raise ValueError(
@@ -184,9 +211,13 @@ class Recommender:
             scores.append(row[order])
         return np.array(items), np.array(scores)
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once ``fit`` has succeeded (`check_is_fitted` asks this)."""
+        return hasattr(self, "seen_")
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "seen_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(train_interactions) first")
+        """Raise `NotFittedError` unless the model is fitted: the one fitted check of every model."""
+        check_is_fitted(self, msg=_NOT_FITTED)
 
     def _check_users(self, user_ids) -> np.ndarray:
         self._check_fitted()
@@ -218,10 +249,6 @@ class Recommender:
             raise ValueError(f"{path}: holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
-
 
 class EmbeddingMixin:
     """For models that score by dot products of learnt vectors: export them (for ANN search)."""
@@ -248,6 +275,17 @@ def check_positive(model, *names: str, integer: bool = False) -> None:
         if not ok or not value > 0:
             kind = "a positive integer" if integer else "a positive number"
             raise ValueError(f"{type(model).__name__}: {name} must be {kind}, got {value!r}")
+
+
+def check_layer_widths(model, name: str = "hidden") -> None:
+    """Raise ``ValueError`` unless the hyperparameter ``name`` is a tuple (or list) of positive integers."""
+    widths = getattr(model, name)
+    if not isinstance(widths, (tuple, list)) or not all(
+        isinstance(w, (int, np.integer)) and not isinstance(w, bool) and w > 0 for w in widths
+    ):
+        raise ValueError(
+            f"{type(model).__name__}: {name} must be a tuple of positive integers (layer widths), got {widths!r}"
+        )
 
 
 def item_sequences(interactions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

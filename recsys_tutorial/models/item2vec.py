@@ -37,10 +37,9 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 import torch
-from tqdm import tqdm
 
+from ._training import DTYPE, train_minibatches
 from .base import EmbeddingMixin, Recommender, check_positive, item_sequences, torch_seed
-from .matrix_factorization import DTYPE, _torch_threads
 
 __all__ = ["Item2Vec"]
 
@@ -69,8 +68,6 @@ class Item2Vec(EmbeddingMixin, Recommender):
     random_state : int or None
         Seed of the initial vectors, the shuffling and the negatives. ``None``: a fresh seed on
         every fit.
-    show_progress : bool
-        Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
@@ -81,8 +78,8 @@ class Item2Vec(EmbeddingMixin, Recommender):
         [ū, 1]: each user's recency-weighted mean of their items' vectors v, and a 1.
     item_factors_ : ndarray of float64, shape (n_items, d + 1)
         [w_c, log P_n(c)]: context vectors and log-probability as a negative.
-    loss_history_ : list of float
-        Mean loss per (item, context) pair of each epoch.
+    history_ : DataFrame, indexed by epoch (from 1)
+        ``loss``: the mean loss per (item, context) pair of each epoch.
 
     Examples
     --------
@@ -106,7 +103,6 @@ class Item2Vec(EmbeddingMixin, Recommender):
         batch_size: int = 4096,
         half_life: float = 10.0,
         random_state: int | None = 0,
-        show_progress: bool = False,
     ):
         self.n_factors = n_factors
         self.window = window
@@ -116,7 +112,6 @@ class Item2Vec(EmbeddingMixin, Recommender):
         self.batch_size = batch_size
         self.half_life = half_life
         self.random_state = random_state
-        self.show_progress = show_progress
 
     def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "window", "n_negatives", "n_epochs", "batch_size", integer=True)
@@ -134,6 +129,7 @@ class Item2Vec(EmbeddingMixin, Recommender):
         targets, contexts = torch.as_tensor(targets), torch.as_tensor(contexts)
         counts = np.bincount(items, minlength=n_items).astype(np.float64)
         negative_weights = torch.as_tensor(counts**0.75 / (counts**0.75).sum(), dtype=DTYPE)
+        log.debug("Item2Vec: %d (item, context) pairs over %d items", len(targets), n_items)
 
         # 3) Parameters: item vectors v (small random) and context vectors w (zero, as in word2vec).
         V = torch.nn.Parameter(
@@ -142,32 +138,26 @@ class Item2Vec(EmbeddingMixin, Recommender):
         W = torch.nn.Parameter(torch.zeros(n_items, self.n_factors, dtype=DTYPE))
         optimizer = torch.optim.Adam([V, W], lr=self.learning_rate, fused=True)
 
-        # 4) Training: shuffled batches of pairs, each with its own negatives.
-        with _torch_threads(1):  # small per-step tensors: a second thread only adds overhead
-            self.loss_history_ = []
-            n = len(targets)
-            progress = tqdm(range(self.n_epochs), desc="Item2Vec", disable=not self.show_progress)
-            for _ in progress:
-                permutation = torch.randperm(n, generator=generator)
-                total = 0.0
-                for start in range(0, n, self.batch_size):
-                    idx = permutation[start : start + self.batch_size]
-                    t, c = targets[idx], contexts[idx]
-                    negatives = torch.multinomial(negative_weights, len(idx) * self.n_negatives, replacement=True,
-                                                  generator=generator).view(len(idx), self.n_negatives)
-                    v_t = V[t]  # (B, d)
-                    positive = (v_t * W[c]).sum(dim=1)  # (B,)
-                    negative = (W[negatives] * v_t.unsqueeze(1)).sum(dim=2)  # (B, n_negatives); faster than bmm here
-                    loss_sum = -(torch.nn.functional.logsigmoid(positive).sum()
-                                 + torch.nn.functional.logsigmoid(-negative).sum())
-                    optimizer.zero_grad()
-                    (loss_sum / len(idx)).backward()
-                    optimizer.step()
-                    total += float(loss_sum.detach())
-                self.loss_history_.append(total / n)
-                progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}"})
+        # 4) The loss of one batch of pairs (idx), each pair with its own negatives.
+        def step(idx):
+            t, c = targets[idx], contexts[idx]
+            negatives = torch.multinomial(negative_weights, len(idx) * self.n_negatives, replacement=True,
+                                          generator=generator).view(len(idx), self.n_negatives)
+            v_t = V[t]  # (B, d)
+            positive = (v_t * W[c]).sum(dim=1)  # (B,)
+            negative = (W[negatives] * v_t.unsqueeze(1)).sum(dim=2)  # (B, n_negatives); faster than bmm here
+            loss_sum = -(torch.nn.functional.logsigmoid(positive).sum()
+                         + torch.nn.functional.logsigmoid(-negative).sum())
+            return loss_sum / len(idx), loss_sum, len(idx)
 
-        # 5) Users as recency-weighted means of item vectors; scores as one dot product (see above).
+        # 5) Training: shuffled batches of pairs, Adam; small per-step tensors, so one thread (a
+        #    second only adds overhead).
+        self.history_, _ = train_minibatches(
+            step, optimizer, len(targets), n_epochs=self.n_epochs, batch_size=self.batch_size,
+            generator=generator, desc="Item2Vec", show_progress=self._show_progress, threads=1,
+        )
+
+        # 6) Users as recency-weighted means of item vectors; scores as one dot product (see above).
         item_vectors, context_vectors = V.detach().numpy(), W.detach().numpy()
         log_negative_probability = np.log(np.maximum(negative_weights.numpy(), 1e-300))  # never-seen items: -690
         user_means = _recency_weighted_means(users, items, item_vectors, n_users, self.half_life)

@@ -29,11 +29,9 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 import torch
-from tqdm import tqdm
 
-from .als import _torch_csr
+from ._training import DTYPE, bpr_training_pairs, sample_negatives, torch_csr, train_minibatches
 from .base import EmbeddingMixin, Recommender, check_positive, torch_seed
-from .matrix_factorization import DTYPE, _bpr_training_pairs, _sample_negatives
 
 __all__ = ["LightGCN"]
 
@@ -60,15 +58,13 @@ class LightGCN(EmbeddingMixin, Recommender):
     random_state : int or None
         Seed of the initial embeddings, the shuffling and the negatives. ``None``: a fresh seed
         on every fit.
-    show_progress : bool
-        Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
     user_factors_, item_factors_ : ndarray of float64, shape (n_users, d), (n_items, d)
         The propagated (final) embeddings.
-    loss_history_ : list of float
-        Mean BPR loss of each epoch.
+    history_ : DataFrame, indexed by epoch (from 1)
+        ``loss``: the mean BPR loss (without the penalty) of each epoch.
 
     Examples
     --------
@@ -89,7 +85,6 @@ class LightGCN(EmbeddingMixin, Recommender):
         reg: float = 1e-4,
         batch_size: int = 8192,
         random_state: int | None = 0,
-        show_progress: bool = False,
     ):
         self.n_factors = n_factors
         self.n_layers = n_layers
@@ -98,7 +93,6 @@ class LightGCN(EmbeddingMixin, Recommender):
         self.reg = reg
         self.batch_size = batch_size
         self.random_state = random_state
-        self.show_progress = show_progress
 
     def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "n_epochs", "batch_size", integer=True)
@@ -124,31 +118,25 @@ class LightGCN(EmbeddingMixin, Recommender):
                 layers.append(layer)
             return torch.stack(layers).mean(dim=0)
 
-        # 3) Training: BPR on (user, positive, negative) triples, the graph propagated every step.
-        users, items, positive_keys = _bpr_training_pairs(X, "LightGCN")
+        # 3) The loss: BPR on (user, positive, negative) triples, the graph propagated every step.
+        users, items, positive_keys = bpr_training_pairs(X, "LightGCN")
+        log.debug("LightGCN: %d training pairs; a graph of %d nodes", len(users), graph.shape[0])
 
-        self.loss_history_ = []
-        n = len(users)
-        progress = tqdm(range(self.n_epochs), desc="LightGCN", disable=not self.show_progress)
-        for _ in progress:
-            order = torch.randperm(n, generator=generator)
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                idx = order[start : start + self.batch_size]
-                u, i = users[idx], items[idx]
-                j = _sample_negatives(u, positive_keys, n_items, generator)
-                E = propagate(E0)
-                e_u, e_i, e_j = E[u], E[n_users + i], E[n_users + j]  # (B, d) each
-                x_uij = (e_u * (e_i - e_j)).sum(dim=1)  # (B,)
-                data_loss = -torch.nn.functional.logsigmoid(x_uij).sum()
-                penalty = (E0[u] ** 2).sum() + (E0[n_users + i] ** 2).sum() + (E0[n_users + j] ** 2).sum()
-                loss = (data_loss + self.reg * penalty) / len(idx)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(data_loss.detach())
-            self.loss_history_.append(total / n)
-            progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}"})
+        def step(idx):
+            u, i = users[idx], items[idx]
+            j = sample_negatives(u, positive_keys, n_items, generator)
+            E = propagate(E0)
+            e_u, e_i, e_j = E[u], E[n_users + i], E[n_users + j]  # (B, d) each
+            x_uij = (e_u * (e_i - e_j)).sum(dim=1)  # (B,)
+            data_loss = -torch.nn.functional.logsigmoid(x_uij).sum()
+            penalty = (E0[u] ** 2).sum() + (E0[n_users + i] ** 2).sum() + (E0[n_users + j] ** 2).sum()
+            return (data_loss + self.reg * penalty) / len(idx), data_loss, len(idx)
+
+        # 4) Training: shuffled mini-batches of pairs, Adam.
+        self.history_, _ = train_minibatches(
+            step, optimizer, len(users), n_epochs=self.n_epochs, batch_size=self.batch_size,
+            generator=generator, desc="LightGCN", show_progress=self._show_progress,
+        )
 
         with torch.no_grad():
             E = propagate(E0).numpy()
@@ -183,4 +171,4 @@ def _normalised_adjacency(X: sp.csr_matrix) -> torch.Tensor:
     A = sp.diags(inv_sqrt) @ A @ sp.diags(inv_sqrt)
     A = A.tocsr()
     A.sort_indices()
-    return _torch_csr(A, A.data.astype(np.float64))
+    return torch_csr(A, A.data.astype(np.float64))

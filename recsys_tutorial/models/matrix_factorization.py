@@ -18,23 +18,17 @@ user's ranking, but the item bias does, so it is kept.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from ._training import DTYPE, bpr_training_pairs, sample_negatives, train_minibatches
 from .base import EmbeddingMixin, Recommender, check_positive, torch_seed
 
 __all__ = ["MatrixFactorization"]
 
 log = logging.getLogger(__name__)
-
-#: Training precision. In float32 the learnt vectors differ from CPU to CPU (SIMD kernels round
-#: differently and SGD amplifies it); in float64 they come out the same on every CPU tried, and
-#: the tiny per-batch operations cost no more.
-DTYPE = torch.float64
 
 
 class MatrixFactorization(EmbeddingMixin, Recommender):
@@ -64,8 +58,6 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         pushes down.
     random_state : int or None
         Seed of the initial embeddings, the shuffling and the BPR negatives. ``None``: a fresh seed on every fit.
-    show_progress : bool
-        Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
@@ -73,8 +65,8 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
     user_bias_, item_bias_ : ndarray of float64
     global_mean_ : float
         μ (0 for BPR).
-    loss_history_ : list of float
-        Mean training loss of each epoch.
+    history_ : DataFrame, indexed by epoch (from 1)
+        ``loss``: the mean training loss (without the penalty) of each epoch.
 
     Examples
     --------
@@ -97,7 +89,6 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         batch_size: int = 2048,
         exclude_positives: bool = True,
         random_state: int | None = 0,
-        show_progress: bool = False,
     ):
         self.loss = loss
         self.n_factors = n_factors
@@ -107,7 +98,6 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
         self.batch_size = batch_size
         self.exclude_positives = exclude_positives
         self.random_state = random_state
-        self.show_progress = show_progress
 
     def _fit(self, X, interactions) -> None:
         if self.loss not in ("bpr", "mse"):
@@ -139,45 +129,38 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
             targets = torch.tensor(rated["rating"].to_numpy(), dtype=DTYPE)
             mu = float(targets.mean())
         else:
-            users, items, positive_keys = _bpr_training_pairs(X, "MatrixFactorization(loss='bpr')")
+            users, items, positive_keys = bpr_training_pairs(X, "MatrixFactorization(loss='bpr')")
             mu = 0.0
+        log.debug("MatrixFactorization(%s): %d training examples, %d users, %d items", self.loss, len(users), *X.shape)
 
-        # 3) The training loop: shuffled mini-batches, Adam. Each step's tensors are too small to
-        #    split between threads: on two cores a second thread made training slower, not faster.
-        with _torch_threads(1):
-            self.loss_history_ = []
-            n = len(users)
-            progress = tqdm(range(self.n_epochs), desc=f"MF ({self.loss})", disable=not self.show_progress)
-            for _ in progress:
-                order = torch.randperm(n, generator=generator)
-                total = 0.0
-                for start in range(0, n, self.batch_size):
-                    idx = order[start : start + self.batch_size]
-                    u, i = users[idx], items[idx]
-                    # Each row is looked up once: every lookup costs a full-table gradient in backward.
-                    if self.loss == "mse":
-                        # r̂ = μ + b_u + b_i + p_u · q_i
-                        p_u, q_i, b_u, b_i = P[u], Q[i], b_user[u], b_item[i]  # (B, d), (B, d), (B,), (B,)
-                        prediction = mu + b_u + b_i + (p_u * q_i).sum(dim=1)  # (B,)
-                        data_loss = ((targets[idx] - prediction) ** 2).sum()
-                        penalty = (p_u**2).sum() + (q_i**2).sum() + (b_u**2).sum() + (b_i**2).sum()
-                    else:
-                        if self.exclude_positives:
-                            j = _sample_negatives(u, positive_keys, n_items, generator)
-                        else:
-                            j = torch.randint(0, n_items, (len(u),), generator=generator)
-                        p_u, q_i, q_j, b_i, b_j = P[u], Q[i], Q[j], b_item[i], b_item[j]
-                        x_ui = b_i + (p_u * q_i).sum(dim=1)  # (B,)
-                        x_uj = b_j + (p_u * q_j).sum(dim=1)  # (B,)
-                        data_loss = -torch.nn.functional.logsigmoid(x_ui - x_uj).sum()
-                        penalty = (p_u**2).sum() + (q_i**2).sum() + (q_j**2).sum() + (b_i**2).sum() + (b_j**2).sum()
-                    loss = (data_loss + self.reg * penalty) / len(idx)
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    total += float(data_loss.detach())
-                self.loss_history_.append(total / n)
-                progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}"})
+        # 3) The loss of one mini-batch (idx: example indices); Adam steps on it.
+        def step(idx):
+            u, i = users[idx], items[idx]
+            # Each row is looked up once: every lookup costs a full-table gradient in backward.
+            if self.loss == "mse":
+                # r̂ = μ + b_u + b_i + p_u · q_i
+                p_u, q_i, b_u, b_i = P[u], Q[i], b_user[u], b_item[i]  # (B, d), (B, d), (B,), (B,)
+                prediction = mu + b_u + b_i + (p_u * q_i).sum(dim=1)  # (B,)
+                data_loss = ((targets[idx] - prediction) ** 2).sum()
+                penalty = (p_u**2).sum() + (q_i**2).sum() + (b_u**2).sum() + (b_i**2).sum()
+            else:
+                if self.exclude_positives:
+                    j = sample_negatives(u, positive_keys, n_items, generator)
+                else:
+                    j = torch.randint(0, n_items, (len(u),), generator=generator)
+                p_u, q_i, q_j, b_i, b_j = P[u], Q[i], Q[j], b_item[i], b_item[j]
+                x_ui = b_i + (p_u * q_i).sum(dim=1)  # (B,)
+                x_uj = b_j + (p_u * q_j).sum(dim=1)  # (B,)
+                data_loss = -torch.nn.functional.logsigmoid(x_ui - x_uj).sum()
+                penalty = (p_u**2).sum() + (q_i**2).sum() + (q_j**2).sum() + (b_i**2).sum() + (b_j**2).sum()
+            return (data_loss + self.reg * penalty) / len(idx), data_loss, len(idx)
+
+        # 4) Training: shuffled mini-batches. Each step's tensors are too small to split between
+        #    threads: on two cores a second thread made training slower, not faster.
+        self.history_, _ = train_minibatches(
+            step, optimizer, len(users), n_epochs=self.n_epochs, batch_size=self.batch_size,
+            generator=generator, desc=f"MF ({self.loss})", show_progress=self._show_progress, threads=1,
+        )
 
         self.user_factors_ = P.detach().numpy()
         self.item_factors_ = Q.detach().numpy()
@@ -196,49 +179,3 @@ class MatrixFactorization(EmbeddingMixin, Recommender):
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_[None, :]
-
-
-def _bpr_training_pairs(X, caller: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The (user, positive item) pairs BPR trains on, and the sorted keys `_sample_negatives` avoids.
-
-    A user who has interacted with every item has no negative to rank below a positive: their
-    pairs are left out, and a log where that holds for every user raises ``ValueError``.
-    """
-    n_items = X.shape[1]
-    coo = X.tocoo()
-    keep = (np.diff(X.indptr) < n_items)[coo.row]
-    if not keep.any():
-        raise ValueError(f"{caller}: every user has interacted with every item; there are no negatives to learn from")
-    users = torch.as_tensor(coo.row[keep], dtype=torch.long)
-    items = torch.as_tensor(coo.col[keep], dtype=torch.long)
-    positive_keys = torch.as_tensor(np.sort(coo.row.astype(np.int64) * n_items + coo.col))
-    return users, items, positive_keys
-
-
-def _sample_negatives(users: torch.Tensor, positive_keys: torch.Tensor, n_items: int, generator) -> torch.Tensor:
-    """One item per user, uniform over the items that user has *not* interacted with.
-
-    Draws uniformly over the catalogue and redraws the hits on a positive (rejection sampling).
-    ``positive_keys`` holds user * n_items + item of every positive pair, sorted. Without the
-    redraw, about 9 % of the negatives on a 75 % split of MovieLens-100K are positives: pairs the
-    loss then pushes down.
-    """
-    negatives = torch.randint(0, n_items, (len(users),), generator=generator)
-    todo = torch.arange(len(users))
-    while len(todo):
-        keys = users[todo] * n_items + negatives[todo]
-        slot = torch.searchsorted(positive_keys, keys).clamp_(max=len(positive_keys) - 1)
-        todo = todo[positive_keys[slot] == keys]
-        negatives[todo] = torch.randint(0, n_items, (len(todo),), generator=generator)
-    return negatives
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int):
-    """Run the block with PyTorch limited to ``n`` intra-op threads, then restore the setting."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

@@ -13,7 +13,9 @@ is trained to put the item at t + 1 first. Trained with the softmax cross-entrop
 catalogue (``n_negatives=None``), or over the target and ``n_negatives`` sampled items; Klenitskiy
 & Vasilev (RecSys 2023) found the cross-entropy loss, rather than the original paper's binary
 loss with one negative, is what makes SASRec strong. To recommend, the model reads the user's
-latest ``max_len`` training items and scores every item from the state at the last position.
+latest ``max_len`` training items and scores every item from the state at the last position:
+score(u, i) = h_u · e_i, a dot product, so the user states and item embeddings can be exported
+(``user_embeddings``, ``item_embeddings``) and searched like any other embedding model's.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ import logging
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
-from .base import Recommender, check_positive, item_sequences, torch_seed
-from .matrix_factorization import DTYPE
+from ._training import DTYPE, train_minibatches
+from .base import EmbeddingMixin, Recommender, check_positive, item_sequences, torch_seed
 
 __all__ = ["SASRec"]
 
@@ -80,7 +81,7 @@ class SASRecNetwork(nn.Module):
         return self.item_embedding.weight[1:]
 
 
-class SASRec(Recommender):
+class SASRec(EmbeddingMixin, Recommender):
     """Next-item prediction with causal self-attention over each user's latest items.
 
     Parameters
@@ -105,16 +106,15 @@ class SASRec(Recommender):
     random_state : int or None
         Seed of the initial weights, dropout, shuffling and negatives. ``None``: a fresh seed on
         every fit.
-    show_progress : bool
-        Show a progress bar over epochs. Affects display only.
 
     Attributes
     ----------
-    user_states_ : ndarray of float64, shape (n_users, d)
-        Each user's state after reading their latest training items.
+    user_factors_ : ndarray of float64, shape (n_users, d)
+        Each user's state h_u after reading their latest training items.
     item_factors_ : ndarray of float64, shape (n_items, d)
-    loss_history_ : list of float
-        Mean cross-entropy per predicted position of each epoch.
+        The item embeddings e_i (input and output side share them).
+    history_ : DataFrame, indexed by epoch (from 1)
+        ``loss``: the mean cross-entropy per predicted position of each epoch.
 
     Examples
     --------
@@ -144,7 +144,6 @@ class SASRec(Recommender):
         learning_rate: float = 0.01,
         batch_size: int = 256,
         random_state: int | None = 0,
-        show_progress: bool = False,
     ):
         self.n_factors = n_factors
         self.max_len = max_len
@@ -156,7 +155,6 @@ class SASRec(Recommender):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.random_state = random_state
-        self.show_progress = show_progress
 
     def _fit(self, X, interactions) -> None:
         check_positive(self, "n_factors", "max_len", "n_blocks", "n_heads", "n_epochs", "batch_size", integer=True)
@@ -180,6 +178,7 @@ class SASRec(Recommender):
             raise ValueError("SASRec: no user has two or more training items; there is no next item to learn")
         sequences = torch.as_tensor(sequences)
         inputs, targets = sequences[:, :-1], sequences[:, 1:]  # predict item t+1 from items up to t
+        log.debug("SASRec: %d users with a next item to learn, %d items", len(trainable), n_items)
 
         # 2) The network; dropout and initial weights drawn from a private, seeded RNG state.
         with torch.random.fork_rng():
@@ -188,47 +187,46 @@ class SASRec(Recommender):
             optimizer = torch.optim.Adam(network.parameters(), lr=self.learning_rate, betas=(0.9, 0.98), fused=True)
             generator = torch.Generator().manual_seed(seed)
 
-            # 3) Training: cross-entropy of the next item at every non-padded position.
-            self.loss_history_ = []
-            network.train()
-            progress = tqdm(range(self.n_epochs), desc="SASRec", disable=not self.show_progress)
-            for _ in progress:
-                total, count = 0.0, 0
-                for rows in _length_bucketed_batches(trainable, lengths, self.batch_size, generator):
-                    batch_inputs, batch_targets = _drop_padding_columns(inputs[rows], targets[rows])
-                    states = network(batch_inputs)  # (B, L, d)
-                    valid = batch_targets != 0
-                    h, target = states[valid], batch_targets[valid] - 1  # (N, d), (N,) item ids
-                    item_vectors = network.item_vectors()
-                    if self.n_negatives is None:
-                        logits = h @ item_vectors.T  # (N, n_items)
-                    else:  # the target in column 0, then the negatives the batch shares
-                        negatives = torch.randint(0, n_items, (self.n_negatives,), generator=generator)
-                        positive = (h * item_vectors[target]).sum(dim=1, keepdim=True)  # (N, 1)
-                        negative = h @ item_vectors[negatives].T  # (N, n_negatives)
-                        negative.masked_fill_(negatives[None, :] == target[:, None], float("-inf"))  # not itself
-                        logits = torch.cat([positive, negative], dim=1)
-                        target = torch.zeros(len(target), dtype=torch.long)
-                    loss = nn.functional.cross_entropy(logits, target, reduction="sum")
-                    optimizer.zero_grad()
-                    (loss / len(target)).backward()
-                    optimizer.step()
-                    total, count = total + float(loss.detach()), count + len(target)
-                self.loss_history_.append(total / count)
-                progress.set_postfix({"loss": f"{self.loss_history_[-1]:.4f}"})
+            # 3) The loss of one batch of users (rows): cross-entropy of the next item at every
+            #    non-padded position.
+            def step(rows):
+                batch_inputs, batch_targets = _drop_padding_columns(inputs[rows], targets[rows])
+                states = network(batch_inputs)  # (B, L, d)
+                valid = batch_targets != 0
+                h, target = states[valid], batch_targets[valid] - 1  # (N, d), (N,) item ids
+                item_vectors = network.item_vectors()
+                if self.n_negatives is None:
+                    logits = h @ item_vectors.T  # (N, n_items)
+                else:  # the target in column 0, then the negatives the batch shares
+                    negatives = torch.randint(0, n_items, (self.n_negatives,), generator=generator)
+                    positive = (h * item_vectors[target]).sum(dim=1, keepdim=True)  # (N, 1)
+                    negative = h @ item_vectors[negatives].T  # (N, n_negatives)
+                    negative.masked_fill_(negatives[None, :] == target[:, None], float("-inf"))  # not itself
+                    logits = torch.cat([positive, negative], dim=1)
+                    target = torch.zeros(len(target), dtype=torch.long)
+                loss = nn.functional.cross_entropy(logits, target, reduction="sum")
+                return loss / len(target), loss, len(target)
 
-            # 4) Each user's state after their latest max_len items: the last position of the sequence.
+            # 4) Training: batches of users with similar history lengths, Adam.
+            self.history_, _ = train_minibatches(
+                step, optimizer, len(trainable), n_epochs=self.n_epochs, batch_size=self.batch_size,
+                generator=generator, desc="SASRec", show_progress=self._show_progress, module=network,
+                batches=lambda: _length_bucketed_batches(trainable, lengths, self.batch_size, generator),
+            )
+
+            # 5) Each user's state after their latest max_len items: the last position of the sequence.
             network.eval()
             with torch.no_grad():
                 latest = sequences[:, 1:]  # the last max_len items, next item unknown
-                self.user_states_ = np.concatenate(
+                self.user_factors_ = np.concatenate(
                     [network(_drop_padding_columns(latest[start : start + 1024])[0])[:, -1].numpy()
                      for start in range(0, n_users, 1024)]
                 )
                 self.item_factors_ = network.item_vectors().numpy().copy()
 
     def _score(self, users: np.ndarray) -> np.ndarray:
-        return self.user_states_[users] @ self.item_factors_.T
+        # score(u, i) = h_u · e_i
+        return self.user_factors_[users] @ self.item_factors_.T
 
 
 def _latest_sequences(users: np.ndarray, items: np.ndarray, n_users: int, length: int) -> np.ndarray:

@@ -42,7 +42,7 @@ from ..retrieval import merge_candidates
 
 __all__ = [
     "build_ranking_frame", "default_request_times", "request_table", "feature_columns", "feature_groups",
-    "ranked_lists", "GRADES", "RANK_CAP",
+    "ranked_lists", "GRADES", "RANK_CAP", "item_block", "user_block", "user_item_block", "context_block",
 ]
 
 #: Label grade of each event type; any other event type (e.g. a rating) grades 1.
@@ -222,10 +222,10 @@ def build_ranking_frame(
     frame = pd.concat(
         [
             frame,
-            _item_block(engine, item_ids, times),
-            _user_block(engine, user_activity, users, user_columns, user_ids),
-            _user_item_block(engine, user_ids, item_ids, times),
-            _context_block(user_activity, times),
+            item_block(engine, item_ids, times),
+            user_block(engine, user_activity, users, user_columns, user_ids),
+            user_item_block(engine, user_ids, item_ids, times),
+            context_block(user_activity, times),
         ],
         axis=1,
     )
@@ -328,7 +328,8 @@ def _engine(history, items, prior_strength: float, caller: str) -> AsOfFeatures:
     return engine
 
 
-def _item_block(engine: AsOfFeatures, item_ids, times) -> pd.DataFrame:
+def item_block(engine: AsOfFeatures, item_ids, times) -> pd.DataFrame:
+    """The frame's ``item__*`` columns of items at their request times (the serving snapshot's item table)."""
     activity = engine.item_activity(item_ids, times)
     released = [c for c in ("is_released", "age_days") if c in activity.columns]
     rates = list(_RATES) if engine.has_funnel else []
@@ -339,7 +340,9 @@ def _item_block(engine: AsOfFeatures, item_ids, times) -> pd.DataFrame:
     return block
 
 
-def _user_block(engine: AsOfFeatures, activity, users, user_columns, user_ids) -> pd.DataFrame:
+def user_block(engine: AsOfFeatures, activity, users, user_columns, user_ids) -> pd.DataFrame:
+    """The frame's ``user__*`` columns, from the users' ``activity`` (`AsOfFeatures.user_activity`) and the
+    ``user_columns`` of the ``users`` table (joined by ``user_id``)."""
     rates = list(_RATES) if engine.has_funnel else []
     block = activity[[*_USER_ACTIVITY, *rates, "mean_rating", "tenure_days"]].add_prefix("user__")
     if len(user_columns):
@@ -359,7 +362,7 @@ def _user_block(engine: AsOfFeatures, activity, users, user_columns, user_ids) -
     return block
 
 
-def _user_item_block(engine: AsOfFeatures, user_ids, item_ids, times) -> pd.DataFrame:
+def user_item_block(engine: AsOfFeatures, user_ids, item_ids, times) -> pd.DataFrame:
     """The user's events in the item's category (and genres), and their smoothed share."""
     in_category, share = engine.category_affinity(user_ids, item_ids, times)
     block = pd.DataFrame({"user_item__category_events": in_category, "user_item__category_affinity": share})
@@ -369,7 +372,8 @@ def _user_item_block(engine: AsOfFeatures, user_ids, item_ids, times) -> pd.Data
     return block
 
 
-def _context_block(user_activity: pd.DataFrame, times) -> pd.DataFrame:
+def context_block(user_activity: pd.DataFrame, times) -> pd.DataFrame:
+    """The frame's ``context__*`` columns: the request's hour and weekday, days since the user's last event."""
     stamps = pd.DatetimeIndex(times)
     return pd.DataFrame(
         {
@@ -427,8 +431,7 @@ def _unseen_scores(model, users: np.ndarray, n_items: int) -> np.ndarray:
     Items past the model's training data (added to the catalogue later) score just below the
     row's worst finite score.
     """
-    scores = model.score_items(users).astype(np.float64)
-    model._mask_seen(scores, users)
+    scores = model.score_items(users, exclude_seen=True)
     if scores.shape[1] < n_items:
         worst = np.where(np.isfinite(scores), scores, np.inf).min(axis=1, keepdims=True)
         scores = np.hstack([scores, np.repeat(worst - 1.0, n_items - scores.shape[1], axis=1)])

@@ -19,14 +19,16 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import UNUSED
+from sklearn.utils.validation import check_is_fitted
 
-from ..models.base import NotFittedError
 from .frame import feature_columns
 
 __all__ = ["GBDTRanker"]
 
 
-class GBDTRanker:
+class GBDTRanker(BaseEstimator):
     """LightGBM ``lambdarank`` with early stopping on validation NDCG@``eval_at``.
 
     Parameters
@@ -89,6 +91,9 @@ class GBDTRanker:
         self.early_stopping_rounds = early_stopping_rounds
         self.random_state = random_state
 
+    __metadata_request__fit = {"frame": UNUSED, "validation": UNUSED, "features": UNUSED}
+    __metadata_request__predict = {"frame": UNUSED}
+
     def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None) -> GBDTRanker:
         """Train on ``frame``, one LambdaMART query per request, stopping early on ``validation``.
 
@@ -137,26 +142,25 @@ class GBDTRanker:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Ranking scores, one per row (higher = rank first); only their order within a request means anything."""
-        if not hasattr(self, "booster_"):
-            raise NotFittedError("GBDTRanker is not fitted yet: call fit(frame) first")
+        check_is_fitted(self, msg=_NOT_FITTED)
         _check_frame(frame, self.features_, "GBDTRanker.predict", need_label=False)
         return self.booster_.predict(frame[self.features_], num_iteration=self.best_iteration_).astype(np.float64)
 
     def feature_importance(self, kind: str = "gain") -> pd.Series:
         """Total ``"gain"`` (or ``"split"`` count) of each feature, as a share summing to 1, largest first."""
-        if not hasattr(self, "booster_"):
-            raise NotFittedError("GBDTRanker is not fitted yet: call fit(frame) first")
+        check_is_fitted(self, msg=_NOT_FITTED)
         if kind not in ("gain", "split"):
             raise ValueError(f"feature_importance: kind must be 'gain' or 'split', got {kind!r}")
         values = self.booster_.feature_importance(kind, iteration=self.best_iteration_)
         shares = pd.Series(values / max(values.sum(), 1e-12), index=self.features_, name=f"{kind} share")
         return shares.sort_values(ascending=False, kind="stable")
 
-    def __repr__(self) -> str:
-        return (
-            f"GBDTRanker(n_estimators={self.n_estimators}, learning_rate={self.learning_rate}, "
-            f"num_leaves={self.num_leaves})"
-        )
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once ``fit`` has succeeded (`check_is_fitted` asks this)."""
+        return hasattr(self, "booster_")
+
+
+_NOT_FITTED = "%(name)s is not fitted yet: call fit(frame) first"
 
 
 def _grouped(frame: pd.DataFrame, features: list[str]):

@@ -20,7 +20,7 @@ network reads the same input beside it, and one linear layer reads both:
 
     x_0 = [z ; e_1 ; … ; e_C]                         (D = n_numeric + C·d)
     x_{l+1} = x_0 ⊙ (W_l x_l + b_l) + x_l             W_l ∈ ℝ^{D×D} (full rank), l = 0 … L−1
-    h = MLP(x_0)                                      ReLU layers of sizes ``hidden``
+    h = MLP(x_0)                                      ReLU layers of widths ``hidden``
     logit = wᵀ [x_L ; h] + b
 
 DeepFM. Every feature is a field with a vector of size d: v_c = e_c for a categorical field and
@@ -33,32 +33,31 @@ share the vectors and add up:
     logit = y_1 + y_FM + y_DNN
 
 Training, both models. Minimise the binary cross-entropy between σ(logit) and y = [label > 0]
-with Adam (``reg`` is weight decay) over shuffled minibatches. Given a validation frame, stop
-after ``patience`` epochs without a lower validation log loss and keep the best epoch's weights.
-Everything is float64, as in `TwoTower`, so the predictions come out the same on every CPU.
+with Adam (``reg`` is weight decay) over shuffled minibatches, in the training loop every
+PyTorch model of the package shares. Given a validation frame, stop after ``patience`` epochs
+without a lower validation log loss and keep the best epoch's weights. Everything is float64
+(``DTYPE``), as in `TwoTower`, so the predictions come out the same on every CPU.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import UNUSED
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from tqdm import tqdm
 
-from ..models.base import NotFittedError, check_positive, torch_seed
+from ..models._training import DTYPE, train_minibatches
+from ..models.base import check_layer_widths, check_positive, torch_seed
 from .frame import feature_columns
 
 __all__ = ["CrossNetwork", "DCNNetwork", "DeepFMNetwork", "DCN", "DeepFM"]
 
 log = logging.getLogger(__name__)
-
-#: Training precision. In float32 the learnt weights differ from CPU to CPU (SIMD kernels round
-#: differently and the optimiser amplifies it); in float64 they come out the same.
-DTYPE = torch.float64
 
 #: Standardised numeric features are clipped to [−CLIP, CLIP].
 CLIP = 5.0
@@ -75,7 +74,7 @@ PREDICT_BATCH = 65_536
 
 
 def _mlp(width: int, hidden: tuple[int, ...]) -> tuple[nn.Sequential, int]:
-    """ReLU layers of sizes ``hidden`` on inputs of size ``width``; the stack and its output size."""
+    """ReLU layers of widths ``hidden`` on inputs of width ``width``; the stack and its output width."""
     layers = []
     for size in hidden:
         layers += [nn.Linear(width, size, dtype=DTYPE), nn.ReLU()]
@@ -115,10 +114,10 @@ class DCNNetwork(nn.Module):
     ``cardinalities[c]`` is the size of categorical feature c's table (its categories + 1 for unseen).
     """
 
-    def __init__(self, n_numeric: int, cardinalities: list[int], embedding_dim: int, n_cross_layers: int, hidden):
+    def __init__(self, n_numeric: int, cardinalities: list[int], n_factors: int, n_cross_layers: int, hidden):
         super().__init__()
-        self.embeddings = _embeddings(cardinalities, embedding_dim)
-        width = n_numeric + len(cardinalities) * embedding_dim  # D
+        self.embeddings = _embeddings(cardinalities, n_factors)
+        width = n_numeric + len(cardinalities) * n_factors  # D
         self.cross = CrossNetwork(width, n_cross_layers)
         self.deep, deep_width = _mlp(width, tuple(hidden))
         self.head = nn.Linear(width + deep_width, 1, dtype=DTYPE)
@@ -138,16 +137,16 @@ class DeepFMNetwork(nn.Module):
     Fields are the numeric features first (v_j = z_j · u_j), then the categorical ones (v_c = e_c).
     """
 
-    def __init__(self, n_numeric: int, cardinalities: list[int], embedding_dim: int, hidden):
+    def __init__(self, n_numeric: int, cardinalities: list[int], n_factors: int, hidden):
         super().__init__()
         self.bias = nn.Parameter(torch.zeros((), dtype=DTYPE))  # b
         self.numeric_weights = nn.Parameter(torch.zeros(n_numeric, dtype=DTYPE))  # w_j, (n_numeric,)
         self.categorical_weights = _embeddings(cardinalities, 1)  # w_c[code], C × (n_c, 1)
-        self.numeric_vectors = nn.Parameter(torch.empty(n_numeric, embedding_dim, dtype=DTYPE))  # u_j, (n_numeric, d)
+        self.numeric_vectors = nn.Parameter(torch.empty(n_numeric, n_factors, dtype=DTYPE))  # u_j, (n_numeric, d)
         nn.init.normal_(self.numeric_vectors, std=EMBEDDING_INIT_STD)
-        self.embeddings = _embeddings(cardinalities, embedding_dim)  # E_c, C × (n_c, d)
+        self.embeddings = _embeddings(cardinalities, n_factors)  # E_c, C × (n_c, d)
         n_fields = n_numeric + len(cardinalities)  # m
-        mlp, width = _mlp(n_fields * embedding_dim, tuple(hidden))
+        mlp, width = _mlp(n_fields * n_factors, tuple(hidden))
         self.deep = nn.Sequential(mlp, nn.Linear(width, 1, dtype=DTYPE))
 
     def fields(self, numeric: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
@@ -181,11 +180,19 @@ class DeepFMNetwork(nn.Module):
 # The estimators
 
 
-class _NeuralRanker:
-    """Shared by `DCN` and `DeepFM`: input checks, feature encoding, the training loop, ``predict``.
+class _NeuralRanker(BaseEstimator):
+    """Shared by `DCN` and `DeepFM`: input checks, feature encoding, training, ``predict``.
 
-    A subclass stores its hyperparameters in ``__init__`` and builds its network in ``_network``.
+    A scikit-learn estimator: a subclass's ``__init__`` only stores its hyperparameters (so
+    ``get_params``, ``set_params``, ``clone`` and ``repr`` work), and it builds its network in
+    ``_network``.
     """
+
+    # fit's and predict's arguments are data and options, not metadata for scikit-learn to route
+    # (which would add set_fit_request and set_predict_request methods).
+    __metadata_request__fit = {"train_frame": UNUSED, "validation_frame": UNUSED, "features": UNUSED,
+                               "show_progress": UNUSED}
+    __metadata_request__predict = {"frame": UNUSED}
 
     def fit(self, train_frame: pd.DataFrame, validation_frame=None, features=None, show_progress: bool = False):
         """Learn P(label > 0) from ``train_frame``; returns ``self``. Refitting forgets the last fit.
@@ -244,62 +251,39 @@ class _NeuralRanker:
             network = self._network(len(numeric), [len(self.categories_[c]) + 1 for c in categorical])
         generator = torch.Generator().manual_seed(seed)
         optimizer = torch.optim.Adam(network.parameters(), lr=self.learning_rate, weight_decay=self.reg, fused=True)
-        history, best_epoch, best_loss, best_state, waited = [], 0, np.inf, None, 0
+        log.debug("%s: %d training rows, %d numeric and %d categorical features", name, len(labels), len(numeric),
+                  len(categorical))
 
-        # 4) minibatch Adam on the binary cross-entropy, early stopping on the validation log loss
+        # 4) the loss of one minibatch (idx: row indices): binary cross-entropy of the logits
         numeric_x, codes, target = train
-        n = len(target)
-        progress = tqdm(range(1, self.n_epochs + 1), desc=name, disable=not show_progress)
-        for epoch in progress:
-            network.train()
-            order = torch.randperm(n, generator=generator)
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                idx = order[start : start + self.batch_size]
-                logits = network(numeric_x[idx], codes[idx])  # (B,)
-                loss = nn.functional.binary_cross_entropy_with_logits(logits, target[idx])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(idx)
-            if not np.isfinite(total):
-                raise ValueError(f"{name}.fit: the loss is not finite at epoch {epoch}; lower learning_rate")
-            row = {"epoch": epoch, "train_loss": total / n, "validation_log_loss": np.nan}
-            if validation is not None:
-                row["validation_log_loss"] = _log_loss(network, *validation)
-                if row["validation_log_loss"] < best_loss:
-                    best_epoch, best_loss, waited = epoch, row["validation_log_loss"], 0
-                    best_state = copy.deepcopy(network.state_dict())
-                else:
-                    waited += 1
-            history.append(row)
-            progress.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k != "epoch" and np.isfinite(v)})
-            if validation is not None and waited >= self.patience:
-                log.debug("%s: stopped after epoch %d, best epoch %d", name, epoch, best_epoch)
-                break
-        progress.close()
-        if validation is not None:
-            network.load_state_dict(best_state)
-        else:
-            best_epoch = len(history)
+
+        def step(idx):
+            logits = network(numeric_x[idx], codes[idx])  # (B,)
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, target[idx])
+            return loss, float(loss.detach()) * len(idx), len(idx)
+
+        # 5) minibatch Adam, early stopping on the validation log loss
+        self.history_, self.best_epoch_ = train_minibatches(
+            step, optimizer, len(target), n_epochs=self.n_epochs, batch_size=self.batch_size, generator=generator,
+            desc=name, show_progress=show_progress, module=network, patience=self.patience,
+            validation_loss=(lambda: _log_loss(network, *validation)) if validation is not None else None,
+        )
         network.eval()
-        self.history_ = pd.DataFrame(history).set_index("epoch")
-        self.best_epoch_ = best_epoch
         self.network_ = network
         return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once ``fit`` has succeeded (`check_is_fitted` asks this)."""
+        return hasattr(self, "network_")
 
     def _check_params(self) -> None:
         """Raise ``ValueError`` naming the first bad hyperparameter."""
         name = type(self).__name__
-        check_positive(self, "embedding_dim", "n_epochs", "batch_size", "patience", integer=True)
+        check_positive(self, "n_factors", "n_epochs", "batch_size", "patience", integer=True)
         check_positive(self, "learning_rate")
         if isinstance(self.reg, bool) or not isinstance(self.reg, (int, float, np.number)) or not self.reg >= 0:
             raise ValueError(f"{name}: reg (weight decay) must be a number >= 0, got {self.reg!r}")
-        hidden = self.hidden
-        if not isinstance(hidden, (tuple, list)) or not all(
-            isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h > 0 for h in hidden
-        ):
-            raise ValueError(f"{name}: hidden must be a tuple of positive integers (layer sizes), got {hidden!r}")
+        check_layer_widths(self, "hidden")
         random_state = self.random_state
         integer = isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
         if random_state is not None and not integer:
@@ -339,21 +323,16 @@ class _NeuralRanker:
         sum in an order that depends on the batch).
         """
         name = type(self).__name__
-        if not hasattr(self, "network_"):
-            raise NotFittedError(f"{name} is not fitted yet: call fit(train_frame) first")
+        check_is_fitted(self, msg="%(name)s is not fitted yet: call fit(train_frame) first")
         _check_frame(frame, f"{name}.predict", "frame", need_label=False)
         numeric, codes = self._encode(frame, f"{name}.predict", "frame")
         if len(frame) == 0:
             return np.zeros(0, dtype=np.float64)
         return torch.sigmoid(_logits(self.network_, numeric, codes)).numpy()
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
-
 
 _PARAMETERS = """
-    embedding_dim : int
+    n_factors : int
         d, the size of each categorical feature's embedding{deepfm}.
     learning_rate : float
         Adam's step size.
@@ -382,8 +361,8 @@ _PARAMETERS = """
     network_ : torch.nn.Module
         The trained {network} (float64), in eval mode.
     history_ : DataFrame, indexed by epoch (from 1)
-        ``train_loss`` (mean minibatch loss of the epoch) and ``validation_log_loss`` (NaN without
-        a validation frame).
+        ``loss`` (the mean minibatch loss of the epoch) and, with a validation frame,
+        ``validation_loss`` (the validation log loss after the epoch).
     best_epoch_ : int
         The epoch whose weights were kept: the lowest validation log loss, or the last epoch.
 """
@@ -401,7 +380,7 @@ class DCN(_NeuralRanker):
     n_cross_layers : int
         L, the number of cross layers (crosses up to degree L + 1).
     hidden : tuple of int
-        Sizes of the MLP's ReLU layers; ``()``: no deep part (x_0 goes to the output layer as is).
+        Widths of the MLP's ReLU layers; ``()``: no deep part (x_0 goes to the output layer as is).
     {parameters}
     Examples
     --------
@@ -426,7 +405,7 @@ class DCN(_NeuralRanker):
         self,
         n_cross_layers: int = 2,
         hidden: tuple[int, ...] = (64, 32),
-        embedding_dim: int = 8,
+        n_factors: int = 8,
         learning_rate: float = 1e-3,
         reg: float = 1e-5,
         n_epochs: int = 10,
@@ -436,7 +415,7 @@ class DCN(_NeuralRanker):
     ):
         self.n_cross_layers = n_cross_layers
         self.hidden = hidden
-        self.embedding_dim = embedding_dim
+        self.n_factors = n_factors
         self.learning_rate = learning_rate
         self.reg = reg
         self.n_epochs = n_epochs
@@ -449,7 +428,7 @@ class DCN(_NeuralRanker):
         super()._check_params()
 
     def _network(self, n_numeric: int, cardinalities: list[int]) -> nn.Module:
-        return DCNNetwork(n_numeric, cardinalities, self.embedding_dim, self.n_cross_layers, self.hidden)
+        return DCNNetwork(n_numeric, cardinalities, self.n_factors, self.n_cross_layers, self.hidden)
 
 
 class DeepFM(_NeuralRanker):
@@ -463,7 +442,7 @@ class DeepFM(_NeuralRanker):
     Parameters
     ----------
     hidden : tuple of int
-        Sizes of the deep part's ReLU layers, before its linear output; ``()``: a linear deep part.
+        Widths of the deep part's ReLU layers, before its linear output; ``()``: a linear deep part.
     {parameters}
     Examples
     --------
@@ -488,7 +467,7 @@ class DeepFM(_NeuralRanker):
     def __init__(
         self,
         hidden: tuple[int, ...] = (64, 32),
-        embedding_dim: int = 8,
+        n_factors: int = 8,
         learning_rate: float = 1e-3,
         reg: float = 1e-5,
         n_epochs: int = 10,
@@ -497,7 +476,7 @@ class DeepFM(_NeuralRanker):
         random_state: int | None = 0,
     ):
         self.hidden = hidden
-        self.embedding_dim = embedding_dim
+        self.n_factors = n_factors
         self.learning_rate = learning_rate
         self.reg = reg
         self.n_epochs = n_epochs
@@ -506,7 +485,7 @@ class DeepFM(_NeuralRanker):
         self.random_state = random_state
 
     def _network(self, n_numeric: int, cardinalities: list[int]) -> nn.Module:
-        return DeepFMNetwork(n_numeric, cardinalities, self.embedding_dim, self.hidden)
+        return DeepFMNetwork(n_numeric, cardinalities, self.n_factors, self.hidden)
 
 
 # The shared parameters and attributes, written once.

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..features import AsOfFeatures
-from .frame import _context_block, _item_block, _user_block
+from .frame import context_block, item_block, user_block
 
 __all__ = ["feature_snapshot", "FeatureAssembler"]
 
@@ -51,15 +51,15 @@ def feature_snapshot(history, items: pd.DataFrame | None, at, n_users: int, user
     at = np.datetime64(pd.Timestamp(at), "ns")
     n_items = len(engine.items)
     item_ids, user_ids = np.arange(n_items), np.arange(n_users)
-    item_table = _item_block(engine, item_ids, np.full(n_items, at))
+    item_table = item_block(engine, item_ids, np.full(n_items, at))
     item_table["item__category"] = item_table["item__category"].cat.codes.astype(np.float64)
     user_times = np.full(n_users, at)
     activity = engine.user_activity(user_ids, user_times)
-    user_table = _user_block(engine, activity, users, user_columns, user_ids)
+    user_table = user_block(engine, activity, users, user_columns, user_ids)
     for column in user_table.columns:
         if isinstance(user_table[column].dtype, pd.CategoricalDtype):
             user_table[column] = user_table[column].cat.codes.astype(np.float64)
-    user_table["context__days_since_user_last_event"] = _context_block(activity, user_times)[
+    user_table["context__days_since_user_last_event"] = context_block(activity, user_times)[
         "context__days_since_user_last_event"].to_numpy()  # fmt: skip
 
     # Every (user, category) pair, asked of the engine by category code.

@@ -24,6 +24,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.metadata_routing import UNUSED
 
 from ..features import AsOfFeatures
 from ..models.als import ALS
@@ -122,8 +123,15 @@ class TwoStageRecommender(Recommender):
         self.user_columns = user_columns
         self.random_state = random_state
 
-    def fit(self, interactions: pd.DataFrame, users: pd.DataFrame | None = None, items: pd.DataFrame | None = None):
-        """Fit retrievers and ranker on ``interactions``; ``items`` (with ``category``) is required."""
+    __metadata_request__fit = {"interactions": UNUSED, "users": UNUSED, "items": UNUSED, "show_progress": UNUSED}
+
+    def fit(self, interactions: pd.DataFrame, users: pd.DataFrame | None = None, items: pd.DataFrame | None = None,
+            show_progress: bool = False):  # fmt: skip
+        """Fit retrievers and ranker on ``interactions``; ``items`` (with ``category``) is required.
+
+        ``users`` and ``items`` are joined by id. ``show_progress`` is accepted for the protocol:
+        the retrievers and the ranker train without bars here.
+        """
         if items is None or "category" not in getattr(items, "columns", ()):
             raise ValueError("TwoStageRecommender.fit: pass the items table (with a 'category' column) as items=")
         if not 0 < self.validation_fraction < 1 or not 0 < self.label_fraction < 1:
@@ -135,7 +143,7 @@ class TwoStageRecommender(Recommender):
                 f"TwoStageRecommender: label_split must be 'temporal' or 'random', got {self.label_split!r}"
             )
         self.users_, self.items_ = users, items
-        return super().fit(interactions)
+        return super().fit(interactions, show_progress=show_progress)
 
     def _matrix_shape(self, interactions: pd.DataFrame):
         return int(interactions["user_id"].max()) + 1, len(self.items_)
@@ -167,7 +175,7 @@ class TwoStageRecommender(Recommender):
 
     def __getstate__(self):
         # A saved model keeps what recommend needs; the training frame is for inspection only.
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__
+        state = super().__getstate__()
         return {name: value for name, value in state.items() if name != "training_frame_"}
 
     def _fit_retrievers(self, interactions: pd.DataFrame) -> dict:
