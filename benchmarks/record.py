@@ -99,10 +99,14 @@ def machine() -> dict:
 
 
 def _commit() -> str | None:
-    """The repository's commit, with ``+changes`` when the working tree differs from it."""
+    """The repository's commit, with ``+changes`` when the working tree differs from it.
+
+    The results files do not count: one benchmark's run must not mark the next one's as changed.
+    """
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                 ":(exclude)benchmarks/results"], cwd=ROOT,
                                 capture_output=True, text=True, check=True)  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return None

@@ -208,7 +208,9 @@ def category_codes(items: pd.DataFrame, caller: str = "category_codes") -> tuple
     ``items`` is joined by ``item_id`` where it has one. The one coding of categories: the
     ranking frame, the serving snapshot and the business rules all use it.
 
-    >>> codes, names = category_codes(pd.DataFrame({"item_id": [1, 0], "category": ["toys", "books"]}))
+    >>> items = pd.DataFrame({"item_id": [1, 0],
+    ...                       "category": ["toys", "books"]})
+    >>> codes, names = category_codes(items)
     >>> codes.tolist(), names
     ([0, 1], ['books', 'toys'])
     """
@@ -238,9 +240,10 @@ class EventsBefore:
     by their rank among the distinct event times, so the sort key ``key · n_times + rank`` is an
     exact integer.
 
-    >>> stamps = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).to_numpy()
-    >>> before = EventsBefore(np.array([7, 7, 8]), stamps)
-    >>> before.count(np.array([7, 7, 8]), pd.to_datetime(["2024-01-02"] * 3).to_numpy()).tolist()
+    >>> days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])
+    >>> before = EventsBefore(np.array([7, 7, 8]), days.to_numpy())
+    >>> now = pd.to_datetime(["2024-01-02"] * 3).to_numpy()
+    >>> before.count(np.array([7, 7, 8]), now).tolist()
     [1, 1, 0]
     """
 
@@ -316,7 +319,8 @@ class AsOfFeatures:
     ...                        random_state=0)
     >>> engine = AsOfFeatures(world.interactions, items=world.items)
     >>> times = pd.to_datetime(["2024-04-01", "2024-06-01"]).to_numpy()
-    >>> engine.user_activity([87, 87], times)["n_events"].tolist()  # one user, two moments
+    >>> # One user at two moments:
+    >>> engine.user_activity([87, 87], times)["n_events"].tolist()
     [0, 91]
     """
 

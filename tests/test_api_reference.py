@@ -146,3 +146,27 @@ def test_the_api_reference_documents_every_public_name(tmp_path, monkeypatch):
     if silent:
         problems.append(f"documented without a word (no docstring, #: comment or sentence): {sorted(set(silent))}")
     assert not problems, "\n".join(problems) + "\n\nSphinx warnings:\n" + warnings
+
+
+#: Characters of a code line that fit the API pages' code boxes (tests/book_browser.py measures
+#: the rendered page; this catches a long example line in a second, not after the book is built).
+CODE_BOX_CHARACTERS = 75
+
+
+def test_docstring_examples_fit_the_code_boxes():
+    """Each line of each ``>>>`` block, as the page shows it: from ``>>>`` to the next blank line."""
+    import doctest
+    import inspect
+    import re
+
+    directive = re.compile(r"\s*#\s*doctest:.*$")  # Sphinx trims doctest flags before rendering
+    too_long = []
+    for module in _modules():
+        for test in doctest.DocTestFinder().find(module, module.__name__):
+            in_block = False
+            for line in inspect.cleandoc(test.docstring or "").splitlines():
+                in_block = line.lstrip().startswith(">>>") or (in_block and line.strip() != "")
+                shown = directive.sub("", line.strip())
+                if in_block and len(shown) > CODE_BOX_CHARACTERS:
+                    too_long.append(f"{test.name}: {len(shown)} characters: {shown[:60]}")
+    assert not too_long, "\n".join(sorted(set(too_long)))

@@ -208,7 +208,8 @@ def align_by_id(table: pd.DataFrame, id_column: str, caller: str, n_required: in
     exactly once (the contiguous ids a `Dataset` uses) and at least the ids below
     ``n_required``. Anything else raises a ``ValueError`` naming ``caller`` and the ids at fault.
 
-    >>> items = pd.DataFrame({"item_id": [2, 0, 1], "category": ["c", "a", "b"]})
+    >>> items = pd.DataFrame({"item_id": [2, 0, 1],
+    ...                       "category": ["c", "a", "b"]})
     >>> align_by_id(items, "item_id", "example")["category"].tolist()
     ['a', 'b', 'c']
     >>> align_by_id(items.iloc[:2], "item_id", "example")

@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Up to this many indexed items the index is exact; beyond, HNSW (M = 32, efSearch = 128).
 #: Measured on the 100,000-item world, whose 43,667 items with interactions are indexed (32
-#: factors, one thread; ``benchmarks/results/bench_serving.json``): exact search took 0.30 ms
-#: per query, and HNSW over the ALS vectors' inner products found only 81 % of the exact top 100
-#: at efSearch 128 (0.10 ms), since those vectors' norms vary widely. Below a few hundred
+#: factors, one thread; ``benchmarks/results/bench_serving.json``): exact search took 0.25–0.27
+#: ms per query in five runs, and HNSW over the ALS vectors' inner products found only 81 % of
+#: the exact top 100 at efSearch 128 (0.08–0.10 ms), since those vectors' norms vary widely. Below a few hundred
 #: thousand items, exactness is worth its fraction of a millisecond: the ranker's retrieval ranks
 #: then mean online what they meant in training.
 EXACT_INDEX_MAX_ITEMS = 200_000
