@@ -389,6 +389,17 @@ class AsOfFeatures:
         frame["events_per_day"] = frame["n_events"] / np.maximum(frame["tenure_days"], 1.0)
         return frame
 
+    def last_event_time(self, key: str, ids, times) -> np.ndarray:
+        """Each ``key`` (``"user_id"`` or ``"item_id"``) id's latest event before its time (NaT: none).
+
+        What a store keeps so that a request can count the days to its own time
+        (``days(request_time - last_event_time)``, the definition of ``days_since_last_event``).
+        """
+        if key not in ("user_id", "item_id"):
+            raise ValueError(f"AsOfFeatures.last_event_time: key must be 'user_id' or 'item_id', got {key!r}")
+        ids, times = self._queries(ids, times)
+        return self._index(key).last_time(ids, times)
+
     def item_activity(self, item_ids, times, distinct: bool = False) -> pd.DataFrame:
         """The activity block of items, plus ``log_popularity``, ``popularity_share`` and (items with a
         ``release_date``) ``is_released`` and ``age_days``; with ``distinct``, ``n_users`` first."""

@@ -39,7 +39,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .data import genre_matrix  # one definition, in data; re-exported here where chapter 8 meets it
-from .evaluation import calibration_kl
 
 __all__ = [
     "filter_items",
@@ -165,6 +164,8 @@ def calibrate(items, scores, item_genres, user_genre_history, lam: float, k: int
     >>> calibrate([0, 1, 2], [1.0, 0.9, 0.2], genres, history, lam=0.5, k=2)[0]
     array([0, 2])
     """
+    from .evaluation import calibration_kl  # here, not at the top: the serving path imports rerank without sklearn
+
     items, scores = _check_list(items, scores, "calibrate")
     _check_lam(lam, "calibrate")
     k = _check_k(k, "calibrate")

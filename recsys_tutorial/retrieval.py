@@ -16,6 +16,25 @@ Search-time settings (``nprobe``, ``ef_search``, ``refine_factor``) change witho
 
 ``metric="cosine"`` normalises vectors and queries to unit length, after which the inner product
 is the cosine similarity. Defaults are chosen to reach recall@10 ≥ 0.95 on clustered data.
+
+Maximum inner product search (MIPS) is not a nearest-neighbour search: the best matches of a
+query need not lie near it, and the norms of learnt vectors (ALS item factors) vary widely.
+``euclidean_transform=True`` reduces it to L2 search (Bachrach et al., "Speeding up the Xbox
+recommender system using a Euclidean transformation for inner-product spaces", RecSys 2014).
+With M the largest norm, every vector gets one more coordinate and every query a zero::
+
+    x̃ = [x, √(M² − ‖x‖²)],   q̃ = [c·q, 0]   (any c > 0)
+    ‖q̃ − x̃‖² = c²‖q‖² + M² − 2c·q·x
+
+All x̃ have norm M, so the nearest x̃ are the largest inner products, and search returns
+q·x = (c²‖q‖² + M² − ‖q̃ − x̃‖²) / 2c. Queries are scaled to norm M (c = M / ‖q‖): at their
+own length, M² would drown q·x in float32 rounding. The reduction is exact (a flat index
+returns the exact top k); for a graph it is a trade, not a cure: every q̃ lies far from all
+the x̃, where greedy walks are weakest (Morozov & Babenko, "Non-metric similarity graphs for
+maximum inner product search", NeurIPS 2018). On the serving chapter's ALS vectors, HNSW found
+fewer of the exact top 100 with the transform than over raw inner products, at every efSearch
+from 64 to 256. Measure on your own vectors: `sweep` takes ``euclidean_transform`` like any
+build parameter.
 """
 
 from __future__ import annotations
@@ -29,9 +48,6 @@ import faiss
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
-
-from .evaluation import recall_at_k as _recall_of_lists
-from .models.base import top_k
 
 __all__ = [
     "VectorIndex",
@@ -52,13 +68,22 @@ SEARCH_PARAMS = {"flat": (), "ivf": ("nprobe",), "hnsw": ("ef_search",), "ivfpq"
 
 
 class VectorIndex:
-    """A FAISS index with its settings: ``search``, ``save``/``load`` and its size in memory."""
+    """A FAISS index with its settings: ``search``, ``save``/``load`` and its size in memory.
 
-    def __init__(self, index, kind: str, metric: str, params: dict, build_seconds: float):
+    ``ids`` (or None: the vectors' positions) is the id of each indexed vector, in the order they
+    were added. ``max_norm_sq`` is M² of the Euclidean transform, or None if the index holds the
+    vectors themselves; ``dim`` is then the vectors' own dimension, smaller than the index's.
+    """
+
+    def __init__(self, index, kind: str, metric: str, params: dict, build_seconds: float, *, ids=None,
+                 max_norm_sq: float | None = None, dim: int | None = None):  # fmt: skip
         self.index, self.kind, self.metric = index, kind, metric
         self.params, self.build_seconds = dict(params), build_seconds
+        self.ids = None if ids is None else np.asarray(ids, dtype=np.int64)
+        self.max_norm_sq = None if max_norm_sq is None else float(max_norm_sq)
         # Read once: the index is never added to afterwards, and SWIG attribute access costs time per query.
-        self.ntotal, self.dim = int(index.ntotal), int(index.d)
+        self.ntotal, self.dim = int(index.ntotal), int(index.d if dim is None else dim)
+        self._width = int(index.d)  # the index's dimension: dim + 1 (and zeros) with the transform
         self._searched = index  # what a search reads: the index, or an IVF-PQ index's codes alone
         self.set_search_params(**{name: self.params[name] for name in SEARCH_PARAMS[kind] if name in self.params})
 
@@ -67,8 +92,10 @@ class VectorIndex:
         """Size of what a search reads, serialised (vectors or codes, plus graph or cell lists).
 
         An IVF-PQ index searched with ``refine_factor=0`` reads its codes alone, and counts them alone.
+        Given ``ids`` count too (8 bytes per vector).
         """
-        return int(faiss.serialize_index(self._searched).nbytes)
+        ids_bytes = 0 if self.ids is None else self.ids.nbytes
+        return int(faiss.serialize_index(self._searched).nbytes) + ids_bytes
 
     @property
     def bytes_per_vector(self) -> float:
@@ -130,7 +157,12 @@ class VectorIndex:
         return self
 
     def search(self, queries, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` most similar vectors to each query: ``(scores, ids)``, each ``(n_queries, k)``."""
+        """The ``k`` most similar vectors to each query: ``(scores, ids)``, each ``(n_queries, k)``.
+
+        Ids are the ``ids`` given to `build_index` (positions by default); -1 marks a missing
+        result. With the Euclidean transform, scores are the inner products recovered from the L2
+        distances, best first, ties to the lower id; a missing result scores -inf.
+        """
         q = _check_vectors(queries, "queries")
         if q.shape[1] != self.dim:
             raise ValueError(f"search: queries have dimension {q.shape[1]}, the index holds dimension {self.dim}")
@@ -138,28 +170,69 @@ class VectorIndex:
             raise ValueError(f"search: k must be an integer in 1..{self.ntotal} (the vectors indexed), got {k!r}")
         if self.metric == "cosine":
             q = _normalise(q)
-        return self._searched.search(q, int(k))  # (float32 scores, int64 ids)
+        if self.max_norm_sq is None:
+            scores, found = self._searched.search(q, int(k))  # (float32 scores, int64 positions)
+        else:
+            # q̃ = [c·q, 0, ...], c = M / ‖q‖ > 0: ‖q̃ − x̃‖² = c²‖q‖² + M² − 2c·q·x, so the order is the
+            # same for any c, and c·q of norm M keeps q·x from drowning in M² in float32.
+            q_norms = np.sqrt(np.einsum("ij,ij->i", q, q, dtype=np.float64))[:, None]  # (n_queries, 1)
+            c = np.ones_like(q_norms)  # 1 for a zero query (or zero vectors only): every q·x is 0
+            np.divide(math.sqrt(self.max_norm_sq), q_norms, out=c, where=(q_norms > 0) & (self.max_norm_sq > 0))
+            padded = np.zeros((len(q), self._width), dtype=np.float32)  # (n_queries, d + 1 or more)
+            padded[:, : self.dim] = c * q
+            distances, found = self._searched.search(padded, int(k))
+            # q·x = (c²‖q‖² + M² − ‖q̃ − x̃‖²) / 2c, in float64
+            scores = (((c * q_norms) ** 2 + self.max_norm_sq - distances) / (2 * c)).astype(np.float32)
+            scores[found < 0] = -np.inf
+        if self.ids is not None:
+            found = np.where(found >= 0, self.ids[found], -1)
+        # Scores fall as distances rise; equal float32 scores go to the lower id first, as in top_k.
+        if self.max_norm_sq is not None and (scores[:, 1:] == scores[:, :-1]).any():
+            order = np.lexsort((found, -scores))  # (n_queries, k); a missing result (-inf) last
+            scores, found = np.take_along_axis(scores, order, 1), np.take_along_axis(found, order, 1)
+        return scores, found
 
     def save(self, path) -> None:
-        """Write the index (FAISS's format) and its settings next to it (``path`` + ``.json``)."""
+        """Write the index (FAISS's format) and its settings next to it (``path`` + ``.json``).
+
+        The ``ids`` and the transform's M², if any, go to ``path`` + ``.npz``, exactly.
+        """
         faiss.write_index(self.index, str(path))
-        pd.Series({"kind": self.kind, "metric": self.metric, "params": self.params,
-                   "build_seconds": self.build_seconds}).to_json(f"{path}.json")  # fmt: skip
+        meta = {"kind": self.kind, "metric": self.metric, "params": self.params, "build_seconds": self.build_seconds}
+        arrays = {}
+        if self.ids is not None:
+            arrays["ids"] = self.ids
+        if self.max_norm_sq is not None:
+            arrays["max_norm_sq"], arrays["dim"] = np.float64(self.max_norm_sq), np.int64(self.dim)
+        if arrays:
+            meta["arrays"] = sorted(arrays)  # what the .npz holds; an index without any writes none
+            with open(f"{path}.npz", "wb") as handle:  # np.savez would add ".npz" to a path without it
+                np.savez(handle, **arrays)
+        pd.Series(meta).to_json(f"{path}.json")
 
     @classmethod
     def load(cls, path) -> VectorIndex:
+        """Read an index written by `save`."""
         meta = pd.read_json(f"{path}.json", typ="series")
+        arrays = {}
+        if "arrays" in meta:
+            with np.load(f"{path}.npz") as stored:
+                arrays = {name: stored[name] for name in meta["arrays"]}
         return cls(
             faiss.read_index(str(Path(path))), meta["kind"], meta["metric"], dict(meta["params"]),
-            float(meta["build_seconds"]),
+            float(meta["build_seconds"]), ids=arrays.get("ids"), max_norm_sq=arrays.get("max_norm_sq"),
+            dim=arrays.get("dim"),
         )
 
     def __repr__(self) -> str:
-        return f"VectorIndex(kind={self.kind!r}, metric={self.metric!r}, ntotal={self.ntotal:,}, params={self.params})"
+        extra = "" if self.max_norm_sq is None else ", euclidean_transform=True"
+        return (f"VectorIndex(kind={self.kind!r}, metric={self.metric!r}, ntotal={self.ntotal:,}, "
+                f"params={self.params}{extra})")  # fmt: skip
 
 
 def build_index(
-    vectors, kind: str = "flat", metric: str = "ip", random_state: int = 0, deterministic: bool = True, **params
+    vectors, kind: str = "flat", metric: str = "ip", random_state: int = 0, deterministic: bool = True, *,
+    ids=None, euclidean_transform: bool = False, **params,
 ) -> VectorIndex:
     """Build a FAISS index over ``vectors`` (``(n, d)`` float).
 
@@ -176,6 +249,15 @@ def build_index(
     ``deterministic=True`` builds with one thread, so that the same data gives the same index
     (multi-threaded HNSW insertion can vary). Affects speed, not results otherwise.
 
+    ``ids`` (``n`` distinct integers ≥ 0) are what `VectorIndex.search` returns for the vectors;
+    by default their positions.
+
+    ``euclidean_transform=True`` (``metric="ip"`` only) indexes x̃ = [x, √(M² − ‖x‖²)] by L2
+    distance, M the largest norm: maximum inner product search as nearest-neighbour search (the
+    module docstring gives the maths, and when it pays). Scores are still inner products, best
+    first, ties to the lower id. ``ivfpq`` gives the extra coordinate, padded with d/m − 1 zeros,
+    its own sub-quantiser: m + 1 codes per vector.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -183,14 +265,30 @@ def build_index(
     >>> scores, ids = index.search(rng.normal(size=(2, 8)), k=3)
     >>> ids.shape
     (2, 3)
+
+    Vectors of very different lengths, under their own ids, searched by inner product:
+
+    >>> x = rng.normal(size=(1_000, 8)) * rng.lognormal(0, 1, size=(1_000, 1))
+    >>> index = build_index(x, kind="hnsw", euclidean_transform=True,
+    ...                     ids=np.arange(1_000) + 5_000)
+    >>> q = rng.normal(size=(1, 8))
+    >>> scores, ids = index.search(q, k=3)
+    >>> bool(np.allclose(scores, q @ x[ids[0] - 5_000].T, rtol=1e-4))
+    True
     """
     if kind not in KINDS:
         raise ValueError(f"build_index: unknown kind {kind!r}, expected one of {list(KINDS)}")
     _check_metric(metric, "build_index")
+    if not isinstance(euclidean_transform, (bool, np.bool_)):
+        raise ValueError(f"build_index: euclidean_transform must be True or False, got {euclidean_transform!r}")
+    if euclidean_transform and metric != "ip":
+        raise ValueError(f"build_index: euclidean_transform=True needs metric='ip', got {metric!r}: it equalises "
+                         "the vectors' norms, which cosine has already done")  # fmt: skip
     x = _check_vectors(vectors, "vectors")
     if metric == "cosine":
         x = _normalise(x)
     n, d = x.shape
+    ids = None if ids is None else _check_ids(ids, n)
     settings = _default_params(kind, n, d)
     unknown = set(params) - set(settings)
     if unknown:
@@ -200,19 +298,29 @@ def build_index(
     settings.update(params)
     if "nprobe" in settings and "nprobe" not in params:  # the default follows a given nlist
         settings["nprobe"] = _default_nprobe(settings["nlist"])
+    if kind == "ivfpq" and d % int(settings["m"]):
+        raise ValueError(f"build_index: m={settings['m']} must divide the dimension {d}")
     threads = faiss.omp_get_max_threads()
     start = time.perf_counter()
+    max_norm_sq = None
+    if euclidean_transform:
+        # ivfpq: the extra coordinate and d/m − 1 zeros make sub-vector m + 1 (zeros change no distance)
+        width = d + (d // int(settings["m"]) if kind == "ivfpq" else 1)
+        x, max_norm_sq = _euclidean_transform(x, width)
     try:
         if deterministic:
             faiss.omp_set_num_threads(1)
-        index = _make_index(kind, x, settings, random_state)
+        index = _make_index(kind, x, settings, random_state, euclidean=euclidean_transform)
     finally:
         faiss.omp_set_num_threads(threads)
-    return VectorIndex(index, kind, metric, settings, time.perf_counter() - start)
+    return VectorIndex(index, kind, metric, settings, time.perf_counter() - start, ids=ids,
+                       max_norm_sq=max_norm_sq, dim=d)  # fmt: skip
 
 
 def brute_force_search(vectors, queries, k: int, metric: str = "ip") -> tuple[np.ndarray, np.ndarray]:
     """Exact search in NumPy, the reference: score every vector, keep the top ``k``."""
+    from .models.base import top_k  # here, not at the top: a service that loads an index needs no PyTorch
+
     _check_metric(metric, "brute_force_search")
     x, q = _check_vectors(vectors, "vectors"), _check_vectors(queries, "queries")
     if metric == "cosine":
@@ -375,7 +483,9 @@ def candidate_recall(candidates, relevant) -> np.ndarray:
     The measure of a retrieval stage: the ranker downstream can only reorder what it is given.
     ``relevant`` is the sparse relevance matrix of `recsys_tutorial.evaluation`.
     """
-    return _recall_of_lists(candidates, relevant)
+    from .evaluation import recall_at_k  # here: a service that loads an index needs no scikit-learn
+
+    return recall_at_k(candidates, relevant)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,15 +507,17 @@ def _default_nprobe(nlist: int) -> int:
     return min(nlist, max(16, math.ceil(nlist / 20)))
 
 
-def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
+def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int, euclidean: bool = False):
+    """The FAISS index of ``kind`` over ``x``: by inner product, or by L2 for transformed vectors."""
     n, d = x.shape
-    ip = faiss.METRIC_INNER_PRODUCT
+    metric = faiss.METRIC_L2 if euclidean else faiss.METRIC_INNER_PRODUCT
+    flat = faiss.IndexFlatL2 if euclidean else faiss.IndexFlatIP
     if kind == "flat":
-        index = faiss.IndexFlatIP(d)
+        index = flat(d)
         index.add(x)
         return index
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(d, int(p["M"]), ip)
+        index = faiss.IndexHNSWFlat(d, int(p["M"]), metric)
         index.hnsw.efConstruction = int(p["ef_construction"])
         index.add(x)
         return index
@@ -413,14 +525,13 @@ def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
         raise ValueError(
             f"build_index: an IVF index with nlist={p['nlist']} cells needs at least that many vectors, got {n}"
         )
-    quantizer = faiss.IndexFlatIP(d)
+    quantizer = flat(d)
     if kind == "ivf":
-        index = faiss.IndexIVFFlat(quantizer, d, int(p["nlist"]), ip)
+        index = faiss.IndexIVFFlat(quantizer, d, int(p["nlist"]), metric)
         base = index
     else:
-        if d % int(p["m"]):
-            raise ValueError(f"build_index: m={p['m']} must divide the dimension {d}")
-        base = faiss.IndexIVFPQ(quantizer, d, int(p["nlist"]), int(p["m"]), int(p["nbits"]), ip)
+        m = int(p["m"]) + (1 if euclidean else 0)  # the transform's coordinate has a sub-quantiser of its own
+        base = faiss.IndexIVFPQ(quantizer, d, int(p["nlist"]), m, int(p["nbits"]), metric)
         # Re-ranking keeps every vector beside its code; without it only the codes are stored.
         index = faiss.IndexRefineFlat(base) if p["refine_factor"] else base
     base.cp.seed = int(random_state)  # k-means initialisation
@@ -432,6 +543,28 @@ def _make_index(kind: str, x: np.ndarray, p: dict, random_state: int):
 def _ivf_part(index):
     """The IVF index inside ``index`` (itself, or the base of a re-ranking wrapper)."""
     return faiss.downcast_index(index.base_index) if isinstance(index, faiss.IndexRefine) else index
+
+
+def _euclidean_transform(x: np.ndarray, width: int) -> tuple[np.ndarray, float]:
+    """``(x̃, M²)``: x̃ = [x, √(M² − ‖x‖²), 0, ...] of ``width`` columns, each of norm M = max ‖x‖."""
+    norms_sq = np.einsum("ij,ij->i", x, x, dtype=np.float64)  # (n,), in float64
+    max_norm_sq = float(norms_sq.max())
+    out = np.zeros((len(x), width), dtype=np.float32)  # (n, d + 1 or more)
+    out[:, : x.shape[1]] = x
+    out[:, x.shape[1]] = np.sqrt(np.maximum(max_norm_sq - norms_sq, 0.0))
+    return out, max_norm_sq
+
+
+def _check_ids(ids, n: int) -> np.ndarray:
+    """``ids`` as int64, checked: one distinct integer ≥ 0 per vector (FAISS's -1 means none)."""
+    out = np.asarray(ids)
+    if out.shape != (n,) or not np.issubdtype(out.dtype, np.integer):
+        raise ValueError(f"build_index: ids must be {n} integers, one per vector; got {out.dtype} of shape {out.shape}")
+    if out.min() < 0:
+        raise ValueError(f"build_index: ids must be >= 0 (-1 marks a missing result), got {int(out.min())}")
+    if len(np.unique(out)) != n:
+        raise ValueError("build_index: ids must be distinct, one per vector")
+    return out.astype(np.int64)
 
 
 def _check_vectors(vectors, name: str) -> np.ndarray:

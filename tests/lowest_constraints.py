@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXTRAS = ["dev"]
+EXTRAS = ["dev", "serve"]
 # Kept at the version constraints.txt pins instead of the floor (see the module docstring).
 AT_TESTED_VERSION = ["torch"]
 

@@ -242,6 +242,31 @@ def test_two_stage_is_reproducible_and_learns_from_the_latest_events(small_world
     assert frame.loc[frame["validation"], "request_time"].min() >= frame.loc[~frame["validation"], "request_time"].max()
 
 
+def test_a_global_label_split_asks_every_user_at_one_cutoff(small_world):
+    log = small_world.interactions
+    model = TwoStageRecommender(retrievers={"EASE": EASE(), "Popularity": Popularity()}, sources=["EASE"],
+                                n_candidates=30, label_split="global", random_state=0)
+    model.fit(log, items=small_world.items)
+    frame = model.training_frame_
+    _, later = split.temporal_split(log, test_fraction=0.2)
+    cutoff = later["timestamp"].min()
+    # Every request at the cutoff (as a service answers everyone at one moment), one per labelled user.
+    assert (frame["request_time"] == cutoff).all()
+    assert set(frame["user_id"]) == set(later["user_id"])
+    assert frame["request_id"].nunique() == later["user_id"].nunique()
+    # Labels: the events after the cutoff, and only those.
+    positives = frame.loc[frame["label"] > 0, ["user_id", "item_id"]]
+    after = set(map(tuple, later[["user_id", "item_id"]].to_numpy()))
+    assert len(positives) and all(pair in after for pair in map(tuple, positives.to_numpy()))
+    # Validation: whole users held out at random (all requests share one time).
+    held_out = frame.groupby("user_id")["validation"].agg(["min", "max"])
+    assert (held_out["min"] == held_out["max"]).all() and 0.1 < held_out["min"].mean() < 0.3
+    # Later requests: just after the end of the log, for everyone.
+    assert (model.request_times_ == log["timestamp"].max() + pd.Timedelta(seconds=1)).all()
+    with pytest.raises(ValueError, match="'temporal', 'global' or 'random'"):
+        TwoStageRecommender(label_split="latest").fit(log, items=small_world.items)
+
+
 def test_two_stage_needs_the_items_table(small_world):
     with pytest.raises(ValueError, match="items table"):
         TwoStageRecommender().fit(small_world.interactions)

@@ -1,3 +1,4 @@
+import faiss
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -94,6 +95,14 @@ def test_candidate_recall_ignores_order():
         (lambda x, q: retrieval.build_index(x, "flat").search(q[:, :3], 5), "dimension"),
         (lambda x, q: retrieval.build_index(x, "flat").search(q, len(x) + 1), "k must be an integer"),
         (lambda x, q: retrieval.build_index(x, "ivfpq", m=5), "must divide the dimension"),
+        (lambda x, q: retrieval.build_index(x, "ivfpq", m=5, euclidean_transform=True), "must divide the dimension"),
+        (lambda x, q: retrieval.build_index(x, "hnsw", metric="cosine", euclidean_transform=True), "needs metric='ip'"),
+        (lambda x, q: retrieval.build_index(x, "hnsw", euclidean_transform="yes"), "must be True or False"),
+        (lambda x, q: retrieval.build_index(x, "flat", ids=np.arange(len(x) - 1)), "ids must be 3000 integers"),
+        (lambda x, q: retrieval.build_index(x, "flat", ids=np.arange(len(x)) * 0.5), "ids must be 3000 integers"),
+        (lambda x, q: retrieval.build_index(x, "flat", ids=np.arange(len(x)) - 1), "ids must be >= 0"),
+        (lambda x, q: retrieval.build_index(x, "flat", ids=np.arange(len(x)) // 2), "ids must be distinct"),
+        (lambda x, q: retrieval.build_index(x, "hnsw", euclidean_transform=True).search(q[:, :3], 5), "dimension"),
     ],
 )
 def test_bad_input_is_named(call, message):
@@ -214,3 +223,111 @@ def test_clustered_vectors_are_seeded_unit_vectors_around_shared_clusters():
     # than a random catalogue vector.
     best = (q @ x.T).max(axis=1)
     assert np.median(best) > 0.85 and (q @ x.T).mean() < 0.5
+
+
+# --- Maximum inner product search by L2: the Euclidean transform (Bachrach et al. 2014) -----------
+
+
+def _varying_norms(n=2_000, d=8, seed=0):
+    """Clustered directions with norms spread like ALS factors: items over ~4 orders of magnitude
+    (lognormal, sigma 1.5; the largest ~100x the median), queries short (median norm ~0.05)."""
+    rng = np.random.default_rng(seed)
+    x = retrieval.clustered_vectors(n, d=d, n_clusters=50, random_state=seed)
+    q = retrieval.clustered_vectors(200, d=d, n_clusters=50, random_state=seed + 100)
+    x = x * rng.lognormal(0, 1.5, size=(n, 1)).astype(np.float32)
+    q = q * rng.lognormal(-3, 1, size=(200, 1)).astype(np.float32)
+    return x, q
+
+
+def test_euclidean_transform_by_hand():
+    """a = (2, 0), b = (0, 1), c = (1, 2); q = (1, 0): inner products 2, 0, 1, so the order is a, c, b.
+
+    Raw L2 distances (1, 2, 4) would rank a, b, c. M² = ‖c‖² = 5, and the transform appends
+    √(5 − ‖x‖²) = 1, 2, 0: ã = (2, 0, 1), b̃ = (0, 1, 2), c̃ = (1, 2, 0), all of norm √5. With
+    q̃ = (1, 0, 0): ‖q̃ − x̃‖² = 2, 6, 4 = ‖q‖² + M² − 2 q·x = 6 − 2·(2, 0, 1), in the order a, c, b.
+    """
+    x = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 2.0]], dtype=np.float32)
+    q = np.array([[1.0, 0.0]], dtype=np.float32)
+    raw = faiss.IndexFlatL2(2)
+    raw.add(x)
+    assert raw.search(q, 3)[1].tolist() == [[0, 1, 2]]  # plain L2 ranks b above c
+    index = retrieval.build_index(x, "flat", euclidean_transform=True)
+    assert index.max_norm_sq == 5.0 and index.dim == 2
+    transformed = index.index.reconstruct_n(0, 3)
+    np.testing.assert_allclose(transformed, [[2, 0, 1], [0, 1, 2], [1, 2, 0]], atol=1e-6)
+    l2 = faiss.IndexFlatL2(3)
+    l2.add(transformed)
+    distances, order = l2.search(np.array([[1.0, 0.0, 0.0]], dtype=np.float32), 3)
+    np.testing.assert_allclose(distances, [[2, 4, 6]], atol=1e-5)
+    assert order.tolist() == [[0, 2, 1]]
+    scores, ids = index.search(q, 3)
+    assert ids.tolist() == [[0, 2, 1]]
+    np.testing.assert_allclose(scores, [[2, 1, 0]], atol=1e-6)
+
+
+def test_euclidean_transform_is_exact_with_a_flat_index_despite_widely_varying_norms():
+    """The exact top k by inner product, scores included. Queries are searched at norm M: at
+    their own (short) length, M² would swamp q·x in float32 and near-ties would swap."""
+    x, q = _varying_norms()
+    ref_scores, ref_ids = retrieval.brute_force_search(x, q, 100)
+    scores, ids = retrieval.build_index(x, "flat", euclidean_transform=True).search(q, 100)
+    assert retrieval.neighbour_recall(ids, ref_ids) == 1.0
+    np.testing.assert_allclose(scores, ref_scores, rtol=1e-4, atol=1e-6)
+    assert (np.diff(scores, axis=1) <= 0).all()  # best first
+    table = retrieval.sweep(x, q, [{"kind": "flat", "euclidean_transform": True}], k=10, single_queries=0)
+    assert table["recall@k"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    "kind, setting, bar",
+    [("ivf", {"nlist": 20, "nprobe": 20}, 1.0), ("hnsw", {"ef_search": 500}, 0.95), ("ivfpq", {"nlist": 20}, 0.9)],
+)
+def test_approximate_indexes_with_the_transform_answer_in_inner_products_under_their_ids(kind, setting, bar):
+    x, q = _varying_norms()
+    _, exact = retrieval.brute_force_search(x, q, 100)
+    ids = np.random.default_rng(0).permutation(len(x)) + 10_000  # not positions, not sorted
+    index = retrieval.build_index(x, kind, euclidean_transform=True, ids=ids, **setting)
+    scores, found = index.search(q, 100)
+    assert np.isin(found, ids).all()
+    positions = np.argsort(ids)[np.searchsorted(ids, found, sorter=np.argsort(ids))]  # id -> row of x
+    assert retrieval.neighbour_recall(positions, exact) >= bar
+    np.testing.assert_allclose(scores, np.einsum("ij,ikj->ik", q, x[positions]), rtol=1e-4, atol=1e-6)
+    assert (np.diff(scores, axis=1) <= 0).all()
+    if kind == "ivfpq":  # the extra coordinate, padded to d/m = 2 numbers, is one more sub-vector
+        assert faiss.downcast_index(index.index.base_index).pq.M == index.params["m"] + 1
+
+
+def test_ties_go_to_the_lower_id():
+    x = np.array([[1.0, 0.0]] * 4 + [[0.0, 1.0]], dtype=np.float32)
+    ids = np.array([7, 3, 9, 5, 1])
+    scores, found = retrieval.build_index(x, "flat", euclidean_transform=True, ids=ids).search(np.array([[2.0, 0]]), 5)
+    assert found.tolist() == [[3, 5, 7, 9, 1]]
+    np.testing.assert_allclose(scores, [[2, 2, 2, 2, 0]], atol=1e-6)
+
+
+def test_ids_without_the_transform_relabel_the_positions():
+    x, q = _data()
+    ids = np.arange(len(x))[::-1] * 3
+    plain = retrieval.build_index(x, "hnsw")
+    named = retrieval.build_index(x, "hnsw", ids=ids)
+    scores, positions = plain.search(q, 10)
+    named_scores, found = named.search(q, 10)
+    np.testing.assert_array_equal(found, ids[positions])
+    np.testing.assert_array_equal(named_scores, scores)
+    assert named.memory_bytes == plain.memory_bytes + 8 * len(x)
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivfpq"])
+def test_save_and_load_keep_the_transform_and_the_ids(tmp_path, kind):
+    x, q = _varying_norms()
+    index = retrieval.build_index(x, kind, euclidean_transform=True, ids=np.arange(len(x)) * 2 + 1)
+    index.save(tmp_path / "items.faiss")
+    loaded = retrieval.VectorIndex.load(tmp_path / "items.faiss")
+    assert (loaded.max_norm_sq, loaded.dim, loaded.params) == (index.max_norm_sq, 8, index.params)
+    np.testing.assert_array_equal(loaded.ids, index.ids)
+    for a, b in zip(index.search(q, 20), loaded.search(q, 20), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # An index without either writes no arrays, and a stale file from an earlier save is not read.
+    retrieval.build_index(x, "flat").save(tmp_path / "items.faiss")
+    plain = retrieval.VectorIndex.load(tmp_path / "items.faiss")
+    assert plain.ids is None and plain.max_norm_sq is None and plain.search(q, 5)[1].max() < len(x)

@@ -1,18 +1,17 @@
-"""The ranking frame's features online: materialised per entity, assembled per request.
+"""The ranking frame's features as tables a feature store holds: the batch half of serving.
 
 Offline, `build_ranking_frame` computes every feature from the full event log. A service cannot:
 it has a few milliseconds and a key-value store. So the same definitions are split in two:
 
 1. `feature_snapshot` (a batch job) evaluates the frame's per-entity blocks for *every* user,
-   item and (user, category) pair as of one moment, into tables an online store can hold;
-2. `FeatureAssembler` (the request path) looks those rows up for one user and their candidates
-   and lays them out in the ranker's column order, adding the retrieval scores and the request's
-   context.
+   item, (user, category) and (user, genre) pair as of one moment, into tables a store holds;
+2. `serving.FeatureAssembler` (the request path) looks those rows up for one user and their
+   candidates and lays them out in the ranker's column order, adding the retrieval scores and
+   the request's context at the request's own time.
 
 Both ask chapter 2's engine (`features.AsOfFeatures`), as the frame does, so there is one
 definition of each feature; the test suite requires the assembled rows to equal
-`build_ranking_frame`'s rows at the same moment, feature by feature. That test is the guard
-against training–serving skew.
+`build_ranking_frame`'s rows at the same moment, feature by feature.
 """
 
 from __future__ import annotations
@@ -23,10 +22,7 @@ import pandas as pd
 from ..features import AsOfFeatures
 from .frame import context_block, item_block, user_block
 
-__all__ = ["feature_snapshot", "FeatureAssembler"]
-
-#: Column suffix of a per-category or per-genre value in a snapshot table: ``name@code``.
-_AT = "@"
+__all__ = ["feature_snapshot"]
 
 
 def feature_snapshot(history, items: pd.DataFrame | None, at, n_users: int, users: pd.DataFrame | None = None,
@@ -38,11 +34,15 @@ def feature_snapshot(history, items: pd.DataFrame | None, at, n_users: int, user
     columns:
 
     * ``"item"``: the ``item__*`` block of every item (the category as its code in sorted order);
-    * ``"user"``: the ``user__*`` block of every user and ``context__days_since_user_last_event``;
-    * ``"user_category"``: ``user_item__category_events@c`` and ``user_item__category_affinity@c``
-      for every category code c (categories in sorted order);
-    * ``"user_genre"`` (when items have ``genres``): ``user_item__genre_share@g`` for every genre g
-      in sorted order, the smoothed share the genre affinity averages over an item's genres.
+    * ``"user"``: the ``user__*`` block of every user, ``context__days_since_user_last_event`` at
+      ``at``, and ``last_event_s`` and ``last_event_ns`` (the user's last event before ``at``: whole
+      seconds since 1970 and the nanoseconds after them, NaN for none): what the request path
+      needs to count the days to its own time;
+    * ``"user_category"``, keyed by ``(user id, category code)`` (categories in sorted order):
+      ``user_item__category_events`` and ``user_item__category_affinity``;
+    * ``"user_genre"`` (when items have ``genres``), keyed by ``(user id, genre code)``:
+      ``user_item__genre_share``, the smoothed share the genre affinity averages over an item's
+      genres.
     """
     if isinstance(history, AsOfFeatures):
         engine = history
@@ -61,104 +61,32 @@ def feature_snapshot(history, items: pd.DataFrame | None, at, n_users: int, user
             user_table[column] = user_table[column].cat.codes.astype(np.float64)
     user_table["context__days_since_user_last_event"] = context_block(activity, user_times)[
         "context__days_since_user_last_event"].to_numpy()  # fmt: skip
+    # The user's last event, as whole seconds and nanoseconds since 1970: two float64 columns
+    # hold it exactly (one would round it to 256 ns), so a request counts the days to its own time
+    # exactly as the offline frame does.
+    last = engine.last_event_time("user_id", user_ids, user_times)
+    seconds, nanoseconds = np.divmod(last.astype(np.int64), 1_000_000_000)
+    user_table["last_event_s"] = np.where(np.isnat(last), np.nan, seconds.astype(np.float64))
+    user_table["last_event_ns"] = np.where(np.isnat(last), np.nan, nanoseconds.astype(np.float64))
 
     # Every (user, category) pair, asked of the engine by category code.
     n_categories = len(engine.categories)
     pair_users = np.repeat(user_ids, n_categories)
     codes = np.tile(np.arange(n_categories), n_users)
     events, share = engine.category_shares(pair_users, codes, np.full(len(codes), at))
-    category_table = pd.DataFrame(index=pd.Index(user_ids, name="entity_id"))
-    for name, values in (("user_item__category_events", events), ("user_item__category_affinity", share)):
-        values = values.astype(np.float64).reshape(n_users, n_categories)
-        for c in range(n_categories):
-            category_table[f"{name}{_AT}{c}"] = values[:, c]
+    category_table = pd.DataFrame(
+        {"user_item__category_events": events.astype(np.float64), "user_item__category_affinity": share},
+        index=pd.MultiIndex.from_arrays([pair_users, codes], names=["entity_id", "key"]),
+    )
     tables = {"item": item_table.set_axis(pd.Index(item_ids, name="entity_id")),
               "user": user_table.set_axis(pd.Index(user_ids, name="entity_id")),
               "user_category": category_table}  # fmt: skip
     if "genres" in engine.items.columns:
         n_genres = len(engine.genres)
-        genre_users = np.repeat(user_ids, n_genres)
-        shares = engine.genre_shares(genre_users, np.tile(np.arange(n_genres), n_users),
-                                     np.full(len(genre_users), at)).reshape(n_users, n_genres)  # fmt: skip
-        tables["user_genre"] = pd.DataFrame({f"user_item__genre_share{_AT}{g}": shares[:, g] for g in range(n_genres)},
-                                            index=pd.Index(user_ids, name="entity_id"))  # fmt: skip
+        genre_users, genres = np.repeat(user_ids, n_genres), np.tile(np.arange(n_genres), n_users)
+        shares = engine.genre_shares(genre_users, genres, np.full(len(genre_users), at))
+        tables["user_genre"] = pd.DataFrame(
+            {"user_item__genre_share": np.asarray(shares, dtype=np.float64)},
+            index=pd.MultiIndex.from_arrays([genre_users, genres], names=["entity_id", "key"]),
+        )
     return tables
-
-
-class FeatureAssembler:
-    """Lays out one request's ranker features from looked-up snapshot rows.
-
-    Parameters
-    ----------
-    features : list of str
-        The ranker's feature columns, in its order.
-    table_columns : dict
-        Snapshot table name → its columns (a store's ``columns(table)``).
-    item_category : array of int
-        Each item id's category code (categories in sorted order, as in the snapshot).
-    sources : list of str
-        The retrievers that propose candidates (the categories of ``retrieval__source``).
-    item_genres : matrix, optional
-        p(g|i), ``(n_items, n_genres)`` (`data.genre_matrix`), where the snapshot has
-        ``user_genre``.
-    """
-
-    def __init__(self, features, table_columns: dict, item_category, sources, item_genres=None):
-        self.features = list(features)
-        self.sources = list(sources)
-        position = {table: {c: j for j, c in enumerate(cols)} for table, cols in table_columns.items()}
-        self.item_category = np.asarray(item_category, dtype=np.int64)
-        n_categories = int(self.item_category.max()) + 1
-        self.item_genres = item_genres
-        # Where each feature comes from: (kind, index or index array).
-        self._plan = []
-        for name in self.features:
-            if name.startswith("retrieval__") or name in ("context__hour", "context__day_of_week"):
-                self._plan.append(("request", name))
-            elif name in position.get("item", {}):
-                self._plan.append(("item", position["item"][name]))
-            elif name in position.get("user", {}):
-                self._plan.append(("user", position["user"][name]))
-            elif name == "user_item__genre_affinity":
-                if item_genres is None:
-                    raise ValueError("FeatureAssembler: user_item__genre_affinity needs item_genres")
-                genres = [position["user_genre"][c] for c in table_columns["user_genre"]]
-                self._plan.append(("user_genre", np.array(genres)))
-            elif f"{name}{_AT}0" in position.get("user_category", {}):
-                columns = [position["user_category"][f"{name}{_AT}{c}"] for c in range(n_categories)]
-                self._plan.append(("user_category", np.array(columns)))
-            else:
-                raise ValueError(f"FeatureAssembler: no snapshot table provides feature {name!r}")
-
-    def assemble(self, item_ids, retrieval: dict, item_rows, user_row, user_category_row, at,
-                 user_genre_row=None) -> np.ndarray:  # fmt: skip
-        """``(len(item_ids), len(features))`` float64 rows for one request at time ``at``.
-
-        ``retrieval`` maps ``retrieval__*`` feature names to per-candidate arrays (the source as
-        its name or code); ``item_rows`` are the candidates' rows of the ``item`` table; the
-        others are the user's rows of their tables.
-        """
-        item_ids = np.asarray(item_ids, dtype=np.int64)
-        stamp = pd.Timestamp(at)
-        context = {"context__hour": float(stamp.hour), "context__day_of_week": float(stamp.day_of_week)}
-        out = np.empty((len(item_ids), len(self.features)))
-        for j, (kind, where) in enumerate(self._plan):
-            if kind == "request":
-                name = self.features[j]
-                out[:, j] = context[name] if name in context else _codes(retrieval[name], self.sources)
-            elif kind == "item":
-                out[:, j] = item_rows[:, where]
-            elif kind == "user":
-                out[:, j] = user_row[where]
-            elif kind == "user_category":
-                out[:, j] = user_category_row[where[self.item_category[item_ids]]]
-            else:
-                out[:, j] = self.item_genres[item_ids] @ user_genre_row[where]
-        return out
-
-
-def _codes(values, sources) -> np.ndarray:
-    values = np.asarray(values)
-    if values.dtype.kind in "OUS":
-        return pd.Categorical(values, categories=sources).codes.astype(np.float64)
-    return values.astype(np.float64)

@@ -32,7 +32,7 @@ from ..models.base import Recommender
 from ..models.ease import EASE
 from ..models.item_knn import ItemKNN
 from ..models.popularity import Popularity
-from ..split import per_user_random_split, per_user_temporal_split
+from ..split import per_user_random_split, per_user_temporal_split, temporal_split
 from .frame import build_ranking_frame, default_request_times
 from .gbdt import GBDTRanker
 
@@ -63,9 +63,14 @@ class TwoStageRecommender(Recommender):
         them, or EASE and item-kNN with the default retrievers.
     label_fraction : float
         Share of each user's training events used as the ranker's labels.
-    label_split : {"temporal", "random"}
-        Which of a user's events are the labels: the latest (what the user did next, for a
-        temporal test) or a random share (for a random holdout), matching the evaluation protocol.
+    label_split : {"temporal", "global", "random"}
+        Which events are the labels. ``"temporal"``: each user's latest ``label_fraction`` (what
+        the user did next), each user's request just after their own last earlier event.
+        ``"global"``: the events after one cutoff time that leaves ``label_fraction`` of all
+        events after it, every user's request *at* that cutoff: requests drawn as a service
+        answers them (everyone at one moment, however long since their last event), so the
+        time-dependent features have the spread they have when served (chapter 9's skew lab).
+        ``"random"``: a random share (for a random holdout). Match the evaluation protocol.
     validation_fraction : float
         Share of the training requests, the latest in time, used for early stopping.
     user_columns : sequence of str, optional
@@ -83,7 +88,8 @@ class TwoStageRecommender(Recommender):
         The frame the ranker learnt from (with a ``validation`` flag column), for inspection; a
         pickled model leaves it out (it keeps what `recommend` needs).
     request_times_ : Series
-        Each known user's request time: just after their last training event.
+        Each known user's request time: just after their last training event (``"temporal"``,
+        ``"random"``), or just after the last training event of all (``"global"``).
     feature_engine_ : AsOfFeatures
         Chapter 2's engine over the training interactions, its indexes built once.
 
@@ -138,9 +144,9 @@ class TwoStageRecommender(Recommender):
             raise ValueError(
                 "TwoStageRecommender: label_fraction and validation_fraction must lie strictly between 0 and 1"
             )
-        if self.label_split not in ("temporal", "random"):
+        if self.label_split not in ("temporal", "global", "random"):
             raise ValueError(
-                f"TwoStageRecommender: label_split must be 'temporal' or 'random', got {self.label_split!r}"
+                f"TwoStageRecommender: label_split must be 'temporal', 'global' or 'random', got {self.label_split!r}"
             )
         self.users_, self.items_ = users, items
         return super().fit(interactions, show_progress=show_progress)
@@ -153,23 +159,40 @@ class TwoStageRecommender(Recommender):
         #    random share of them, to match a random holdout).
         if self.label_split == "temporal":
             earlier, later = per_user_temporal_split(interactions, test_fraction=self.label_fraction)
+        elif self.label_split == "global":
+            earlier, later = temporal_split(interactions, test_fraction=self.label_fraction)
         else:
             earlier, later = per_user_random_split(interactions, test_fraction=self.label_fraction,
                                                    random_state=self.random_state)
-        # 2) Retrievers fitted on the earlier events; the frame of every user with labels.
+        # 2) Retrievers fitted on the earlier events; the frame of every user with labels, each
+        #    asking just after their own last event, or all at the cutoff.
         inner = self._fit_retrievers(earlier)
-        requests = default_request_times(earlier, np.unique(later["user_id"]))
+        labelled = np.unique(later["user_id"])
+        if self.label_split == "global":
+            cutoff = later["timestamp"].min()
+            requests = pd.Series(cutoff, index=pd.Index(labelled, name="user_id"), name="request_time")
+        else:
+            requests = default_request_times(earlier, labelled)
         frame = self._frame(earlier, requests, inner, future=later)
-        # 3) Validation carved in time: the latest requests.
-        cutoff = requests.quantile(1 - self.validation_fraction)
-        frame["validation"] = frame["request_time"] >= cutoff
+        # 3) Validation: the latest requests in time, or (all at one moment) a random share of users.
+        if self.label_split == "global":
+            rng = np.random.default_rng(self.random_state)
+            held_out = rng.permutation(labelled)[: max(1, int(round(self.validation_fraction * len(labelled))))]
+            frame["validation"] = frame["user_id"].isin(held_out).to_numpy()
+        else:
+            frame["validation"] = frame["request_time"] >= requests.quantile(1 - self.validation_fraction)
         ranker = copy.deepcopy(self.ranker) if self.ranker is not None else GBDTRanker(random_state=self.random_state)
         self.ranker_ = ranker.fit(frame[~frame["validation"]], frame[frame["validation"]])
         self.training_frame_ = frame
         # 4) Retrievers refitted on everything, for serving, and what every later request
         #    reads: each user's request time and the feature engine's indexes of the history.
         self.retrievers_ = self._fit_retrievers(interactions)
-        self.request_times_ = default_request_times(interactions, np.arange(X.shape[0]))
+        if self.label_split == "global":
+            end = interactions["timestamp"].max() + pd.Timedelta(seconds=1)
+            self.request_times_ = pd.Series(end, index=pd.Index(np.arange(X.shape[0]), name="user_id"),
+                                            name="request_time")
+        else:
+            self.request_times_ = default_request_times(interactions, np.arange(X.shape[0]))
         self.feature_engine_ = AsOfFeatures(interactions, items=self.items_, caller="TwoStageRecommender")
         self.feature_engine_.prepare()
 
