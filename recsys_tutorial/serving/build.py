@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: Up to this many indexed items the index is exact; beyond, HNSW over inner products
 #: (`HNSW_PARAMS`). Measured on the 100,000-item world, whose 43,667 items with interactions are
-#: indexed (32 factors, one thread, 200 users): exact search took 0.25–0.28 ms per query; HNSW at
+#: indexed (32 factors, one thread, 200 users): exact search took 0.25–0.40 ms per query; HNSW at
 #: efSearch 64 / 128 / 256 found 80 / 82 / 85 % of the exact top 100 (99 % of the top 10) in
 #: 0.07 / 0.09 / 0.15 ms, since the ALS vectors' norms vary widely. The Euclidean transform that
 #: makes inner products a distance (`retrieval.build_index(..., euclidean_transform=True)`) did
