@@ -43,6 +43,15 @@ def _document_constant(app, what, name, obj, options, lines):
         lines[:] = []  # a class docstring says nothing about this value
 
 
+def _ignore_unlinkable(app, config):
+    # FastAPI documents its Depends marker nowhere Sphinx can link to
+    # (serving.api's ServiceDep); YAML cannot write the (type, target)
+    # tuples nitpick_ignore holds, so they are added here.
+    unlinkable = ("py:class", "fastapi.params.Depends")
+    config.nitpick_ignore = {*map(tuple, config.nitpick_ignore), unlinkable}
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _document_constant)
+    app.connect("config-inited", _ignore_unlinkable)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

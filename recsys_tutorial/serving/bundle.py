@@ -6,10 +6,12 @@ package's and the libraries' versions, the training data's time window, the feat
 and each file's size and SHA-256. Bundles live in a **bundle folder**::
 
     bundles/
-      BUNDLES.json               marks the folder as ours (never written into a folder without it)
-      versions/3f9c0a…/          one bundle per version, named by its content, never modified
-      versions/81d2e7…/
+      BUNDLES.json              marks the folder as ours
+      versions/3f9c0a…/         a bundle, named by its content, never modified
+      versions/81d2e7…/         another
       current -> versions/81d2e7…
+
+A folder without ``BUNDLES.json`` is never written into.
 
 * `write_bundle` writes every file into a staging folder inside ``versions/``, then renames it
   into place and switches ``current`` to it by renaming a new link over the old one (one
