@@ -16,10 +16,19 @@ import pandas as pd
 
 from ..features import days
 
-__all__ = ["FeatureAssembler", "REQUEST_TIME_FEATURES"]
+__all__ = ["FeatureAssembler", "REQUEST_TIME_FEATURES", "naive_utc"]
 
 #: Features computed from the request's time, not read from the store.
 REQUEST_TIME_FEATURES = ("context__hour", "context__day_of_week", "context__days_since_user_last_event")
+
+
+def naive_utc(moment) -> pd.Timestamp:
+    """``moment`` as a timestamp in UTC without a time zone, the package's convention (a naive one is
+    taken as UTC already). Raises a ``ValueError`` for text that is not a time, and for NaT."""
+    stamp = pd.Timestamp(moment)
+    if stamp is pd.NaT:
+        raise ValueError(f"a time is required, got {moment!r}")
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 class FeatureAssembler:

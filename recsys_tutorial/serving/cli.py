@@ -59,6 +59,7 @@ def _build(args) -> int:
 def _serve(args) -> int:
     import pandas as pd
 
+    from .assemble import naive_utc
     from .bundle import BundleError, verify_bundle
     from .process import exit_with_parent
 
@@ -68,7 +69,7 @@ def _serve(args) -> int:
         manifest = verify_bundle(args.bundle_dir)  # a clear refusal now, not a traceback from the app's start-up
     except BundleError as error:
         return _refuse("serve", error)
-    if args.now not in (None, "snapshot") and _naive_utc(args.now) < pd.Timestamp(manifest["as_of"]):
+    if args.now not in (None, "snapshot") and naive_utc(args.now) < pd.Timestamp(manifest["as_of"]):
         return _refuse("serve", f"--now {args.now} is before the bundle's snapshot ({manifest['as_of']}): every "
                                 "request would be refused")  # fmt: skip
     if args.impressions is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.impressions))):
@@ -200,22 +201,17 @@ def _fault(text: str) -> tuple[str, str]:
 
 
 def _now(text: str) -> str:
+    from .assemble import naive_utc
+
     if text != "snapshot":
         try:
-            _naive_utc(text)
+            naive_utc(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected 'snapshot' or an ISO-8601 time such as "
                                              f"2024-07-01T09:30:00Z, got {text!r}") from None  # fmt: skip
     return text
 
 
-def _naive_utc(text: str):
-    import pandas as pd
-
-    stamp = pd.Timestamp(text)  # ValueError for text that is not a time
-    if stamp is pd.NaT:
-        raise ValueError("not a time")
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..rerank import category_cap
-from .assemble import FeatureAssembler
+from .assemble import FeatureAssembler, naive_utc
 
 __all__ = ["RequestPath", "Recommendation", "STAGES", "system_clock"]
 
@@ -95,7 +95,7 @@ class RequestPath:
         if clock is None:
             clock = system_clock
         elif not callable(clock):
-            fixed = _naive_utc(clock)
+            fixed = naive_utc(clock)
             clock = lambda: fixed  # noqa: E731 - a fixed moment, as a clock
         self.clock = clock
         manifest = bundle.manifest
@@ -118,7 +118,7 @@ class RequestPath:
             raise TypeError(f"RequestPath.recommend: user_id must be an integer, got {user_id!r}")
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise ValueError(f"RequestPath.recommend: k must be an integer ≥ 1, got {k!r}")
-        at = self.clock() if at is None else _naive_utc(at)
+        at = self.clock() if at is None else naive_utc(at)
         if at < self.as_of:
             raise ValueError(f"RequestPath.recommend: request time {at} is before the bundle's snapshot "
                              f"({self.as_of}); its features describe a later moment (replay old requests "
@@ -187,7 +187,7 @@ class RequestPath:
         compare with its training frame (chapter 10's PSI), free of the selection a list of
         served items carries. No fallbacks, no timings: a user without history raises.
         """
-        at = self.clock() if at is None else _naive_utc(at)
+        at = self.clock() if at is None else naive_utc(at)
         if not 0 <= user_id < self.n_users or not len(self.bundle.seen(user_id)):
             raise ValueError(f"RequestPath.candidate_features: user {user_id} has no history in the bundle")
         candidates, scores, ranks = self._retrieve(user_id)
@@ -231,13 +231,6 @@ class RequestPath:
 #: What a request serves when a stage fails or is skipped (the rules then run on it).
 _SERVED_INSTEAD = {"retrieval": "served the popular items the user has not seen",
                    "features": "served in retrieval order", "ranking": "served in retrieval order"}
-
-
-def _naive_utc(moment) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    if stamp is pd.NaT:
-        raise ValueError("RequestPath: a request time is required, got NaT")
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def _ms(since: float) -> float:

@@ -324,12 +324,9 @@ class OfflineFeatureStore(_SQLiteTables):
 def _nanoseconds(moment) -> int:
     if type(moment) is pd.Timestamp and moment.tzinfo is None:
         return moment.value
-    stamp = pd.Timestamp(moment)
-    if stamp is pd.NaT:
-        raise ValueError("feature store: a time is required, got NaT")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return int(stamp.as_unit("ns").value)
+    from .assemble import naive_utc
+
+    return int(naive_utc(moment).as_unit("ns").value)
 
 
 def _check_table_name(table: str) -> None:

@@ -13,6 +13,8 @@ from datetime import datetime
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..assemble import naive_utc
+
 __all__ = ["RecommendRequest", "RecommendResponse", "MAX_K", "MAX_USER_ID", "validation_error_body"]
 
 #: The longest list one request may ask for (items; a larger ``k`` gets a 422).
@@ -51,8 +53,7 @@ class RecommendRequest(BaseModel):
     def _representable(cls, value):
         # The package's timestamps are nanoseconds since 1970 in 64 bits: 1677-09-21 to 2262-04-11.
         if value is not None:
-            stamp = pd.Timestamp(value)
-            stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+            stamp = naive_utc(value)
             if not pd.Timestamp.min <= stamp <= pd.Timestamp.max:
                 raise ValueError(f"the request time must lie between {pd.Timestamp.min:%Y-%m-%d} and "
                                  f"{pd.Timestamp.max:%Y-%m-%d}")

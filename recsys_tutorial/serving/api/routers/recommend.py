@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 
+from ...assemble import naive_utc
 from ..dependencies import ServiceDep
 from ..schemas import RecommendRequest, RecommendResponse
 
@@ -26,8 +26,7 @@ async def recommend(request: RecommendRequest, service: ServiceDep):
     """
     at = None
     if request.at is not None:
-        at = pd.Timestamp(request.at)
-        at = at.tz_convert("UTC").tz_localize(None) if at.tzinfo is not None else at
+        at = naive_utc(request.at)  # the schema checked it is a representable time
         if at < service.path.as_of:
             service.metrics.refused()
             raise HTTPException(status_code=422, detail=[{
