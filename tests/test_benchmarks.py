@@ -44,22 +44,28 @@ def test_every_script_is_covered():
                        "bench_synthetic", "bench_two_stage", "tune_embeddings", "tune_ranking"]  # fmt: skip
 
 
+#: Further runs of one script, with the arguments and the results name they record.
+VARIANTS = [("tune_embeddings", ["--protocol", "temporal"], "tune_embeddings_temporal")]
+
+
 @pytest.mark.parametrize(
-    "script", [pytest.param(name, marks=[pytest.mark.slow] if name in SLOW else []) for name in SCRIPTS]
+    ("script", "arguments", "name"),
+    [pytest.param(name, [], name, marks=[pytest.mark.slow] if name in SLOW else [], id=name) for name in SCRIPTS]
+    + [pytest.param(*variant, marks=[pytest.mark.slow], id=variant[2]) for variant in VARIANTS],
 )
-def test_smoke_run_records_its_results(script, tmp_path):
+def test_smoke_run_records_its_results(script, arguments, name, tmp_path):
     reason = _unavailable(script)
     if reason:
         pytest.skip(reason)
-    out = tmp_path / f"{script}.json"
+    out = tmp_path / f"{name}.json"
     run = subprocess.run(
-        [sys.executable, str(BENCHMARKS / f"{script}.py"), "--smoke", "--out", str(out)],
+        [sys.executable, str(BENCHMARKS / f"{script}.py"), *arguments, "--smoke", "--out", str(out)],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
         env={**os.environ, "PYTHONHASHSEED": "0"},
     )  # fmt: skip
     assert run.returncode == 0, f"{script} --smoke exited {run.returncode}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     result = json.loads(out.read_text())
-    assert result["benchmark"] == script and result["smoke"] is True
+    assert result["benchmark"] == name and result["smoke"] is True
     assert result["machine"]["cpu"] and result["machine"]["logical_cores"] >= 1
     assert result["machine"]["libraries"]["numpy"]
     assert result["results"], f"{script} recorded no measurement"

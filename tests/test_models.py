@@ -24,7 +24,7 @@ from recsys_tutorial.models import (
     SASRec,
     TwoTower,
 )
-from recsys_tutorial.models.base import top_k
+from recsys_tutorial.models.base import recency_weighted_history, top_k
 
 
 def checkerboard(n_users=40, n_items=20, holdout=True):
@@ -164,6 +164,25 @@ def test_item_knn_matches_sklearn_cosine_without_shrink_or_truncation():
     np.testing.assert_allclose(model.score_items([0, 1]), X[[0, 1]].toarray() @ reference, atol=1e-9)
 
 
+def test_recency_weighted_scoring_weighs_the_history_and_leaves_the_fit_alone():
+    """EASE and item-kNN with a half-life: the same weights, the user's row replaced by its recency weights."""
+    world = make_synthetic(n_users=200, n_items=30, n_interactions=1_500, n_categories=3, random_state=4)
+    X = interaction_matrix(world.interactions)
+    recent = recency_weighted_history(world.interactions, X.shape, half_life=2.0).toarray()
+    assert recent.max() == 1.0 and ((recent > 0) == (X.toarray() > 0)).all()
+    users = np.sort(world.interactions["user_id"].unique())[[0, 1, -1]]  # users with a history
+    for model_class in (EASE, ItemKNN):
+        plain = model_class().fit(world.interactions)
+        weighted = model_class(half_life=2.0).fit(world.interactions)
+        weights = plain.item_weights_ if model_class is EASE else plain.similarity_.toarray()
+        np.testing.assert_allclose(weighted.item_weights_ if model_class is EASE else weighted.similarity_.toarray(),
+                                   weights)
+        np.testing.assert_allclose(weighted.score_items(users), recent[users] @ weights, rtol=1e-5, atol=1e-6)
+        # A half-life far beyond any history weighs every item (nearly) 1: the original model.
+        np.testing.assert_allclose(model_class(half_life=1e9).fit(world.interactions).score_items(users),
+                                   plain.score_items(users), rtol=1e-5, atol=1e-6)
+
+
 def test_item_knn_keeps_n_neighbors_per_item_and_shrink_damps_rare_pairs():
     world = make_synthetic(n_users=300, n_items=60, n_interactions=3_000, n_categories=3, random_state=5)
     model = ItemKNN(n_neighbors=5, shrink=0.0, batch_size=7).fit(world.interactions)
@@ -240,6 +259,8 @@ def test_save_and_load_round_trip_to_identical_recommendations(name, tmp_path):
         (TwoTower(temperature=0.0), "temperature must be a positive number"),
         (ItemKNN(n_neighbors=0), "n_neighbors must be a positive integer"),
         (EASE(reg=0.0), "reg must be > 0"),
+        (EASE(half_life=-1.0), "EASE: half_life must be a positive number or None"),
+        (ItemKNN(half_life="3"), "ItemKNN: half_life must be a positive number or None"),
         (LightGCN(n_layers=-1), "n_layers must be an integer >= 0"),
         (Item2Vec(window=0), "window must be a positive integer"),
         (Item2Vec(half_life=0.0), "half_life must be a positive number"),

@@ -158,6 +158,8 @@ def test_bad_input_is_named():
         build_ranking_frame(history, requests, model, items, per_source=301)
     with pytest.raises(ValueError, match="sources must name retrievers"):
         build_ranking_frame(history, requests, model, items, sources=["EASE"])
+    with pytest.raises(ValueError, match=r"may not contain any of .*; rename \['EASE, recent'\]"):
+        build_ranking_frame(history, requests, {"EASE, recent": next(iter(model.values()))}, items)
     with pytest.raises(ValueError, match="user column 'age'"):
         build_ranking_frame(history, requests, model, items, user_columns=["age"])
     frame = build_ranking_frame(history, requests, model, items)

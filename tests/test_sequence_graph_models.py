@@ -8,8 +8,8 @@ import torch
 
 from recsys_tutorial.data import interaction_matrix
 from recsys_tutorial.models import Item2Vec, LightGCN, SASRec
-from recsys_tutorial.models.base import item_sequences
-from recsys_tutorial.models.item2vec import _recency_weighted_means, _skipgram_pairs
+from recsys_tutorial.models.base import item_sequences, recency_weighted_history
+from recsys_tutorial.models.item2vec import _skipgram_pairs
 from recsys_tutorial.models.lightgcn import _normalised_adjacency, _SymmetricSparseProduct
 from recsys_tutorial.models.sasrec import SASRecNetwork, _drop_padding_columns, _latest_sequences
 
@@ -43,13 +43,17 @@ def test_skipgram_pairs_by_hand():
     assert pairs == expected
 
 
-def test_recency_weighted_means_by_hand():
-    users = np.array([0, 0, 0, 1])
-    items = np.array([0, 1, 2, 1])
-    vectors = np.eye(3)
-    means = _recency_weighted_means(users, items, vectors, n_users=2, half_life=1.0)
-    np.testing.assert_allclose(means[0], np.array([0.25, 0.5, 1.0]) / 1.75)  # latest weighs 1, then 1/2, 1/4
-    np.testing.assert_allclose(means[1], [0.0, 1.0, 0.0])
+def test_recency_weighted_history_by_hand():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-01"])
+    frame = pd.DataFrame({"user_id": [0, 0, 0, 0, 1], "item_id": [0, 1, 0, 2, 1], "timestamp": days})
+    weights = recency_weighted_history(frame, (2, 3), half_life=1.0).toarray()
+    # user 0 met items 0, 1, 2 in that order (the repeat of 0 is not a new step): latest weighs 1, then 1/2, 1/4
+    np.testing.assert_allclose(weights[0], [0.25, 0.5, 1.0])
+    np.testing.assert_allclose(weights[1], [0.0, 1.0, 0.0])
+    np.testing.assert_allclose(recency_weighted_history(frame, (2, 3), half_life=2.0).toarray()[0],
+                               [0.5, 0.5**0.5, 1.0])
+    with pytest.raises(ValueError, match="half_life must be a positive number"):
+        recency_weighted_history(frame, (2, 3), half_life=0)
 
 
 def test_item2vec_scores_are_pmi_plus_log_noise_probability():

@@ -47,6 +47,8 @@ __all__ = [
     "check_positive",
     "check_layer_widths",
     "item_sequences",
+    "recency_weighted_history",
+    "history_weights",
     "torch_seed",
     "top_k",
 ]
@@ -307,6 +309,42 @@ def item_sequences(interactions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     events = interactions[["user_id", "item_id"] + order[1:]].reset_index(drop=True).sort_values(order, kind="stable")
     events = events.drop_duplicates(["user_id", "item_id"], keep="first")
     return events["user_id"].to_numpy(np.int64), events["item_id"].to_numpy(np.int64)
+
+
+def recency_weighted_history(interactions: pd.DataFrame, shape: tuple[int, int], half_life: float) -> sp.csr_matrix:
+    """Each user's distinct items weighted by how recently the user met them: 2^(−k / half_life) for the k-th latest.
+
+    The latest item weighs 1, the one before it 2^(−1 / half_life), and so on (order as in
+    `item_sequences`). A long half-life gives every item nearly the same weight, the binary history;
+    a short one keeps the last few items. Used by models that score a user from their history
+    (EASE, item-kNN, item2vec) to answer "what next?" rather than "what else?".
+
+    >>> frame = pd.DataFrame({"user_id": [0, 0, 0], "item_id": [2, 0, 1],
+    ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])})
+    >>> recency_weighted_history(frame, (1, 3), half_life=1.0).toarray().round(2).tolist()
+    [[0.5, 1.0, 0.25]]
+    """
+    if isinstance(half_life, bool) or not isinstance(half_life, (int, float, np.number)) or not half_life > 0:
+        raise ValueError(f"recency_weighted_history: half_life must be a positive number, got {half_life!r}")
+    users, items = item_sequences(interactions)
+    boundaries = np.flatnonzero(np.r_[True, users[1:] != users[:-1], True])
+    counts = np.diff(boundaries)
+    position = np.arange(len(users)) - np.repeat(boundaries[:-1], counts)  # 0 = the user's first item
+    from_latest = np.repeat(counts, counts) - 1 - position  # 0 = the user's latest item
+    weights = 0.5 ** (from_latest / half_life)
+    return sp.csr_matrix((weights, (users, items)), shape=shape)
+
+
+def history_weights(model, X: sp.csr_matrix, interactions: pd.DataFrame) -> sp.csr_matrix:
+    """The user rows a history-scored model multiplies: ``X`` itself, or its recency weights when
+    ``model.half_life`` is set (`recency_weighted_history`)."""
+    if model.half_life is None:
+        return X
+    if isinstance(model.half_life, bool) or not isinstance(model.half_life, (int, float, np.number)) \
+            or not model.half_life > 0:
+        raise ValueError(f"{type(model).__name__}: half_life must be a positive number or None, "
+                         f"got {model.half_life!r}")
+    return recency_weighted_history(interactions, X.shape, model.half_life).astype(X.dtype)
 
 
 def torch_seed(random_state) -> int:

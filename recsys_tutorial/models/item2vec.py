@@ -35,11 +35,10 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from ._training import DTYPE, train_minibatches
-from .base import EmbeddingMixin, Recommender, check_positive, item_sequences, torch_seed
+from .base import EmbeddingMixin, Recommender, check_positive, item_sequences, recency_weighted_history, torch_seed
 
 __all__ = ["Item2Vec"]
 
@@ -160,7 +159,9 @@ class Item2Vec(EmbeddingMixin, Recommender):
         # 6) Users as recency-weighted means of item vectors; scores as one dot product (see above).
         item_vectors, context_vectors = V.detach().numpy(), W.detach().numpy()
         log_negative_probability = np.log(np.maximum(negative_weights.numpy(), 1e-300))  # never-seen items: -690
-        user_means = _recency_weighted_means(users, items, item_vectors, n_users, self.half_life)
+        weights = recency_weighted_history(interactions, (n_users, n_items), self.half_life)
+        totals = np.asarray(weights.sum(axis=1)).ravel()
+        user_means = (weights @ item_vectors) / np.maximum(totals, 1e-12)[:, None]
         self.user_factors_ = np.hstack([user_means, np.ones((n_users, 1))])
         self.item_factors_ = np.hstack([context_vectors, log_negative_probability[:, None]])
         self.item_vectors_ = item_vectors / np.maximum(np.linalg.norm(item_vectors, axis=1, keepdims=True), 1e-12)
@@ -181,14 +182,3 @@ def _skipgram_pairs(users: np.ndarray, items: np.ndarray, window: int) -> tuple[
         targets += [earlier, later]
         contexts += [later, earlier]
     return np.concatenate(targets).astype(np.int64), np.concatenate(contexts).astype(np.int64)
-
-
-def _recency_weighted_means(users, items, item_vectors, n_users: int, half_life: float) -> np.ndarray:
-    """Each user's mean of their items' vectors, weighted 2^(−k / half_life) for the k-th latest."""
-    boundaries = np.flatnonzero(np.r_[True, users[1:] != users[:-1], True])
-    position = np.arange(len(users)) - np.repeat(boundaries[:-1], np.diff(boundaries))  # 0 = the user's first
-    length = np.repeat(np.diff(boundaries), np.diff(boundaries))
-    weights = 0.5 ** ((length - 1 - position) / half_life)  # latest item: weight 1
-    weight_matrix = sp.csr_matrix((weights, (users, items)), shape=(n_users, len(item_vectors)))  # repeats add up
-    totals = np.asarray(weight_matrix.sum(axis=1)).ravel()
-    return (weight_matrix @ item_vectors) / np.maximum(totals, 1e-12)[:, None]

@@ -14,7 +14,7 @@ from .frame import (
 )
 from .gbdt import GBDTRanker
 from .neural import DCN, DeepFM
-from .two_stage import TwoStageRecommender, default_retrievers
+from .two_stage import TwoStageRecommender, default_ranker, default_retrievers
 
 __all__ = [
     "GRADES",
@@ -29,6 +29,7 @@ __all__ = [
     "DeepFM",
     "calibration_report",
     "TwoStageRecommender",
+    "default_ranker",
     "default_retrievers",
     "NotFittedError",
 ]

@@ -457,10 +457,19 @@ def _ranks_in_top(top: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.nd
     return np.where(found, positions[at] if len(keys) else 0, cap).astype(np.int64)
 
 
+#: Characters LightGBM refuses in a feature name.
+_JSON_SPECIAL = '",:[]{}'
+
+
 def _check_inputs(retrievers, n_candidates, per_source, sources) -> None:
     caller = "build_ranking_frame"
     if not retrievers:
         raise ValueError(f"{caller}: give at least one fitted retriever")
+    # Retriever names become feature names, which LightGBM's model file (JSON) cannot hold.
+    unusable = [name for name in retrievers if not isinstance(name, str) or set(name) & set(_JSON_SPECIAL)]
+    if unusable:
+        raise ValueError(f"{caller}: retriever names become feature names and may not contain any of "
+                         f"{' '.join(_JSON_SPECIAL)}; rename {unusable}")
     unknown = [name for name in (sources or ()) if name not in retrievers]
     if unknown or (sources is not None and not len(sources)):
         raise ValueError(f"{caller}: sources must name retrievers among {sorted(retrievers)}, got {sources!r}")

@@ -47,13 +47,13 @@ class TwoStageRecommender(Recommender):
     Parameters
     ----------
     retrievers : dict, optional
-        Name → unfitted retrieval model. Default: EASE, item-kNN, ALS and popularity, of which
-        EASE and item-kNN propose the candidates (the configuration of chapter 7 chosen on a
-        validation split of MovieLens-100K). Copies are fitted; the given models are left
-        untouched.
+        Name → unfitted retrieval model. Default: `default_retrievers`, of which EASE and
+        item-kNN over each user's recent history propose the candidates (the configuration of
+        chapter 7, chosen on a validation split of MovieLens-100K under the per-user temporal
+        protocol). Copies are fitted; the given models are left untouched.
     ranker : optional
         An unfitted ranker with ``fit(frame, validation)`` and ``predict(frame)``; default
-        `GBDTRanker` (LightGBM LambdaMART).
+        `default_ranker` (LightGBM LambdaMART).
     n_candidates : int
         Pool size per user: the ceiling of what the ranker can reach is the pool's recall.
     per_source : int, optional
@@ -181,7 +181,7 @@ class TwoStageRecommender(Recommender):
             frame["validation"] = frame["user_id"].isin(held_out).to_numpy()
         else:
             frame["validation"] = frame["request_time"] >= requests.quantile(1 - self.validation_fraction)
-        ranker = copy.deepcopy(self.ranker) if self.ranker is not None else GBDTRanker(random_state=self.random_state)
+        ranker = copy.deepcopy(self.ranker) if self.ranker is not None else default_ranker(self.random_state)
         self.ranker_ = ranker.fit(frame[~frame["validation"]], frame[frame["validation"]])
         self.training_frame_ = frame
         # 4) Retrievers refitted on everything, for serving, and what every later request
@@ -237,10 +237,29 @@ class TwoStageRecommender(Recommender):
         return scores[back]
 
 
-#: The default retrievers that propose candidates; ALS and popularity only score them.
+#: The default retrievers that propose candidates; the others only score them.
 DEFAULT_SOURCES = ("EASE", "ItemKNN")
 
 
 def default_retrievers(random_state: int = 0) -> dict:
-    """The retrievers of chapter 7's best MovieLens-100K configuration, unfitted."""
-    return {"EASE": EASE(), "ItemKNN": ItemKNN(), "ALS": ALS(random_state=random_state), "Popularity": Popularity()}
+    """The retrievers of chapter 7's configuration, unfitted, each with the settings
+    ``benchmarks/tune_embeddings.py --protocol temporal`` chose on MovieLens-100K.
+
+    EASE and item-kNN score a user from a recency-weighted history (the latest item weighs 1, the
+    one three items earlier 1/2) and propose the candidates; tuned ALS, popularity and EASE over
+    the whole history only score them (``benchmarks/tune_ranking.py`` chose this on validation).
+    The order is the order of the ranker's features.
+    """
+    return {
+        "EASE": EASE(reg=1000.0, half_life=3.0),
+        "ItemKNN": ItemKNN(n_neighbors=200, shrink=0.0, half_life=3.0),
+        "ALS": ALS(n_factors=32, reg=1.0, alpha=0.5, random_state=random_state),
+        "Popularity": Popularity(),
+        "EASE (whole history)": EASE(),
+    }
+
+
+def default_ranker(random_state: int = 0) -> GBDTRanker:
+    """The ranker of chapter 7's configuration, unfitted: LambdaMART with leaves of at least 200 candidates
+    (``benchmarks/tune_ranking.py`` chose it on validation)."""
+    return GBDTRanker(min_child_samples=200, random_state=random_state)
