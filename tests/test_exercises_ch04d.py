@@ -10,44 +10,46 @@ from exercise_verdicts import BLANK, assert_verdict, mean_difference, per_user_s
 
 from recsys_tutorial.exercises import ch04d
 
-ITEM2VEC_BY_HALF_LIFE = {10: per_user_scores(0.12, seed=0), 1000: per_user_scores(0.09, seed=1)}
-NEW_USERS = {"ItemKNN, +5": per_user_scores(0.15, seed=2), "Popularity, +5": per_user_scores(0.11, seed=3)}
+ITEM2VEC_BY_PROTOCOL = {"temporal": per_user_scores(0.12, seed=0), "random": per_user_scores(0.09, seed=1)}
+NEW_USERS = {"ItemKNN, +5": per_user_scores(0.15, seed=2), "Popularity, +5": per_user_scores(0.11, seed=3),
+             "recent EASE, +5": per_user_scores(0.13, seed=4)}
 
 
 @pytest.fixture
 def per_user(monkeypatch):
     """The checks' per-user scores, which a test may change before it calls a check."""
-    return (serve_per_user(monkeypatch, ch04d, "_temporal_item2vec", ITEM2VEC_BY_HALF_LIFE),
+    return (serve_per_user(monkeypatch, ch04d, "_temporal_item2vec", ITEM2VEC_BY_PROTOCOL),
             serve_per_user(monkeypatch, ch04d, "_cold_ndcg", NEW_USERS))
 
 
 # ---------------------------------------------------------------------------------------------
-# 1) Item2vec with half-life 10 − the chapter's (1,000), temporal split
+# 1) Item2vec tuned for the temporal protocol − tuned for the random one, temporal split
 
-SHORT_MEMORY_GAIN = mean_difference(ITEM2VEC_BY_HALF_LIFE, 10, 1000)
+TUNING_GAIN = mean_difference(ITEM2VEC_BY_PROTOCOL, "temporal", "random")
 
 
 @pytest.mark.parametrize(
     ("answer", "passed", "feedback"),
     [
-        pytest.param(SHORT_MEMORY_GAIN, True, "under the temporal protocol a short memory helps", id="right"),
-        pytest.param(-SHORT_MEMORY_GAIN, False, "the sign is reversed: the half-life-10 model minus the chapter's "
-                     "item2vec", id="reversed"),
-        pytest.param(2 * SHORT_MEMORY_GAIN, False, "pass its scores first and per_user['Item2Vec'] second",
+        pytest.param(TUNING_GAIN, True, "settings tuned under the random protocol lose under the temporal one",
+                     id="right"),
+        pytest.param(-TUNING_GAIN, False, "the sign is reversed: the board's item2vec minus chapter 4c's",
+                     id="reversed"),
+        pytest.param(2 * TUNING_GAIN, False, "pass per_user['Item2Vec'] first and its scores second",
                      id="anything else"),
         pytest.param("0.03", False, "expected the mean difference as a number", id="text"),
         pytest.param(None, None, BLANK, id="blank"),
     ],
 )
-def test_check_1_the_temporal_protocol_wants_a_short_memory(per_user, answer, passed, feedback):
+def test_check_1_settings_tuned_under_another_protocol_lose(per_user, answer, passed, feedback):
     assert_verdict(ch04d.check_1(answer), passed, feedback)
 
 
-def test_check_1_says_when_the_protocol_has_no_clear_preference(per_user):
+def test_check_1_says_when_the_random_settings_do_as_well(per_user):
     item2vec, _ = per_user
-    item2vec[10] = per_user_scores(0.09, seed=0)
-    assert_verdict(ch04d.check_1(mean_difference(item2vec, 10, 1000)), True,
-                   "the temporal protocol does not clearly prefer a short memory.")
+    item2vec["temporal"] = per_user_scores(0.09, seed=0)
+    assert_verdict(ch04d.check_1(mean_difference(item2vec, "temporal", "random")), True,
+                   "the random protocol's settings do as well here.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,3 +88,34 @@ def test_check_2_concludes_from_the_interval(per_user, popularity, conclusion):
     _, new_users = per_user
     new_users["Popularity, +5"] = popularity
     assert_verdict(ch04d.check_2(knn_gain(new_users)), True, conclusion)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3) Recency-weighted EASE − popularity, both with five onboarding ratings
+
+
+@pytest.mark.parametrize(
+    ("ease_mean", "conclusion"),
+    [
+        pytest.param(0.13, "the board's EASE beats popularity.", id="EASE ahead"),
+        pytest.param(0.11, "this test cannot tell the board's EASE from popularity.", id="a tie"),
+        pytest.param(0.09, "the board's EASE falls below popularity.", id="popularity ahead"),
+    ],
+)
+def test_check_3_concludes_from_the_interval(per_user, ease_mean, conclusion):
+    _, new_users = per_user
+    new_users["recent EASE, +5"] = per_user_scores(ease_mean, seed=4)
+    answer = mean_difference(new_users, "recent EASE, +5", "Popularity, +5")
+    assert_verdict(ch04d.check_3(answer), True, conclusion)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(-0.02, False, "the sign is reversed", id="reversed"),
+        pytest.param(0.5, False, "fit EASE(reg=1000.0, half_life=3.0) on with_onboarding", id="anything else"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)
+def test_check_3_wrong_answers(per_user, answer, passed, feedback):
+    assert_verdict(ch04d.check_3(answer), passed, feedback)

@@ -8,75 +8,70 @@ by tests/test_exercise_solutions.py.
 
 import pandas as pd
 import pytest
-from exercise_verdicts import BLANK, assert_verdict, per_user_scores
+from exercise_verdicts import BLANK, assert_verdict
 
 from recsys_tutorial.exercises import ch07
 
 # ---------------------------------------------------------------------------------------------
-# 1) The candidate recall of EASE's pool of 100, alone and merged with item-kNN's
+# 1) The NDCG@10 of a perfect ranker over the test pool, and of the pool in merged order
 
-POOL_RECALL = {("EASE",): 0.4123, ("EASE", "ItemKNN"): 0.3871}
+POOL_NDCG = {True: 0.6123, False: 0.1871}
 
 
 @pytest.mark.parametrize(
     ("answer", "passed", "feedback"),
     [
-        pytest.param(0.4123, True, "recall is 0.4123. The same as EASE's recall@100", id="right"),
-        pytest.param(0.3871, False, "that is the merged pool of EASE and item-kNN", id="merged pool"),
-        pytest.param(0.41, False, "rounded to too few figures", id="rounded"),
-        pytest.param(0.2, False, "build the test pool with sources=['EASE']", id="anything else"),
-        pytest.param("high", False, "expected EASE's 100-item pool's recall as a number", id="text"),
+        pytest.param(0.6123, True, "NDCG@10 is 0.6123. The ceiling of any ranker", id="right"),
+        pytest.param(0.1871, False, "that is the pool in its merged order", id="merged order"),
+        pytest.param(0.61, False, "rounded to too few figures", id="rounded"),
+        pytest.param(0.3, False, "put the pool's relevant films", id="anything else"),
+        pytest.param("high", False, "expected the perfect ranker's NDCG@10 as a number", id="text"),
         pytest.param(None, None, BLANK, id="blank"),
     ],
 )
-def test_check_1_the_ceiling_of_eases_pool(monkeypatch, answer, passed, feedback):
-    monkeypatch.setattr(ch07, "_pool_recall", POOL_RECALL.__getitem__)
+def test_check_1_the_ceiling_of_the_pool(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch07, "_pool_ndcg", POOL_NDCG.__getitem__)
     assert_verdict(ch07.check_1(answer), passed, feedback)
 
 
 # ---------------------------------------------------------------------------------------------
-# 2) LambdaMART − LightGBM's binary classifier
+# 2) The two-stage recommender over recent-history retrievers − over whole-history ones
 
-LISTWISE, POINTWISE = per_user_scores(0.36, seed=0), per_user_scores(0.33, seed=1)
-LISTWISE_GAIN = float((LISTWISE - POINTWISE).mean())
+
+def paired_test(mean: float, low: float, high: float) -> pd.Series:
+    return pd.Series({"mean difference": mean, "ci low": low, "ci high": high, "p-value": 0.3, "users": 900})
 
 
 @pytest.mark.parametrize(
     ("answer", "passed", "feedback"),
     [
-        pytest.param(LISTWISE_GAIN, True, "the listwise loss ranks better here.", id="right"),
-        pytest.param(-LISTWISE_GAIN, False, "the sign is reversed: LambdaMART minus the binary classifier",
-                     id="reversed"),
-        pytest.param(0.5, False, "score test_frame[features] with predict_proba(...)[:, 1]", id="anything else"),
-        pytest.param("0.03", False, "expected the mean difference as a number", id="text"),
+        pytest.param(0.0412, True, "retrievers that read the recent history are worth more", id="right"),
+        pytest.param(-0.0412, False, "the sign is reversed", id="reversed"),
+        pytest.param(0.5, False, "fit ranking.whole_history_two_stage(random_state=0)", id="anything else"),
+        pytest.param("0.04", False, "expected the mean difference as a number", id="text"),
         pytest.param(None, None, BLANK, id="blank"),
     ],
 )
-def test_check_2_listwise_against_pointwise(monkeypatch, answer, passed, feedback):
-    monkeypatch.setattr(ch07, "_lambdamart_and_classifier", lambda: (LISTWISE, POINTWISE))
+def test_check_2_what_recency_in_retrieval_buys(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch07, "_recency_test", lambda: paired_test(0.0412, 0.03, 0.05))
     assert_verdict(ch07.check_2(answer), passed, feedback)
 
 
 @pytest.mark.parametrize(
-    ("pointwise", "conclusion"),
+    ("low", "high", "conclusion"),
     [
-        pytest.param(per_user_scores(0.33, seed=1), "the listwise loss ranks better here.", id="LambdaMART ahead"),
-        pytest.param(per_user_scores(0.36, seed=1), "this test cannot tell the two losses apart.", id="a tie"),
-        pytest.param(per_user_scores(0.39, seed=1), "the pointwise classifier ranks better here.",
-                     id="classifier ahead"),
+        pytest.param(0.03, 0.05, "worth more than any ranker here.", id="recent ahead"),
+        pytest.param(-0.01, 0.02, "this test cannot tell the two apart.", id="a tie"),
+        pytest.param(-0.05, -0.01, "recency in retrieval does not help here.", id="whole history ahead"),
     ],
 )
-def test_check_2_concludes_from_the_interval(monkeypatch, pointwise, conclusion):
-    monkeypatch.setattr(ch07, "_lambdamart_and_classifier", lambda: (LISTWISE, pointwise))
-    assert_verdict(ch07.check_2(float((LISTWISE - pointwise).mean())), True, conclusion)
+def test_check_2_concludes_from_the_interval(monkeypatch, low, high, conclusion):
+    monkeypatch.setattr(ch07, "_recency_test", lambda: paired_test(0.0412, low, high))
+    assert_verdict(ch07.check_2(0.0412), True, conclusion)
 
 
 # ---------------------------------------------------------------------------------------------
 # 3) The two-stage recommender with demographics − without: the paired test of the two fits
-
-
-def paired_test(mean: float, low: float, high: float) -> pd.Series:
-    return pd.Series({"mean difference": mean, "ci low": low, "ci high": high, "p-value": 0.3, "users": 900})
 
 
 NO_DETECTABLE_GAIN = paired_test(-0.0021, -0.0063, 0.0019)

@@ -1,6 +1,7 @@
 """The ranking frame (point in time, chapter 2's definitions, labels), the LightGBM ranker and the
 two-stage recommender."""
 
+import lightgbm
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,7 +231,10 @@ def test_two_stage_follows_the_protocol(small_world, two_stage):
     assert not hasattr(given["EASE"], "seen_")
     # Every recommended item came from the candidate pool, ordered by the ranker's score.
     pool = model.candidate_frame([0]).sort_values("score", ascending=False, kind="stable")
-    np.testing.assert_array_equal(items[1], pool["item_id"].to_numpy()[:10])
+    # (the ranker may tie candidates, which either order serves: compare the scores, and the pool's)
+    np.testing.assert_allclose(scores[1], pool["score"].to_numpy()[:10])
+    assert set(items[1].tolist()) <= set(pool["item_id"].tolist())
+    np.testing.assert_allclose(scores[1], pool.set_index("item_id").loc[items[1], "score"].to_numpy())
 
 
 def test_two_stage_is_reproducible_and_learns_from_the_latest_events(small_world, two_stage):
@@ -367,3 +371,22 @@ def test_fitted_two_stage_pickles_without_its_training_frame(two_stage):
     restored = pickle.loads(pickle.dumps(model))
     assert not hasattr(restored, "training_frame_") and hasattr(model, "training_frame_")
     np.testing.assert_array_equal(restored.recommend(np.arange(20), k=10)[0], model.recommend(np.arange(20), k=10)[0])
+
+
+def test_pointwise_objective_is_lightgbms_binary_classifier_on_the_same_rows():
+    """objective="binary": the same trees LightGBM's classifier grows on label > 0, grades ignored."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"user_id": np.repeat(np.arange(60), 12), "item__x": rng.normal(size=720),
+                          "item__z": rng.normal(size=720)})  # fmt: skip
+    frame["label"] = np.where(frame["item__x"] + 0.5 * rng.normal(size=720) > 1, rng.integers(1, 4, 720), 0)
+    ranker = GBDTRanker(objective="binary", n_estimators=25, random_state=0).fit(frame)
+    classifier = lightgbm.LGBMClassifier(
+        n_estimators=25, learning_rate=0.03, num_leaves=15, min_child_samples=50, subsample=0.8, subsample_freq=1,
+        colsample_bytree=0.8, reg_lambda=1.0, random_state=0, n_jobs=1, deterministic=True, force_row_wise=True,
+        verbose=-1,
+    ).fit(frame[["item__x", "item__z"]], frame["label"] > 0)  # fmt: skip
+    np.testing.assert_allclose(ranker.predict(frame), classifier.predict_proba(frame[["item__x", "item__z"]])[:, 1])
+    listwise = GBDTRanker(n_estimators=25, random_state=0).fit(frame)
+    assert not np.allclose(listwise.predict(frame), ranker.predict(frame))  # the grades and lists change the trees
+    with pytest.raises(ValueError, match="objective must be 'lambdarank' or 'binary', got 'mse'"):
+        GBDTRanker(objective="mse").fit(frame)

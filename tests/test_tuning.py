@@ -50,4 +50,5 @@ def test_the_two_stage_default_is_what_the_searches_chose():
     assert retrievers["EASE (whole history)"].get_params() == type(retrievers["EASE"])().get_params()
     search = tuning.read_results(RESULTS / "tune_ranking.json")
     validation = {row["configuration"]: row["ndcg@10"] for row in search["results"] if row["stage"] == "validation"}
-    assert validation["package default"] == validation[search["parameters"]["chosen"]] == max(validation.values())
+    portable = [value for name, value in validation.items() if name not in search["parameters"]["dataset_specific"]]
+    assert validation["package default"] == validation[search["parameters"]["chosen"]] == max(portable)

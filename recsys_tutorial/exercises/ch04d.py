@@ -6,9 +6,14 @@ from functools import cache, lru_cache
 
 from . import CheckResult, exercise, paired_difference_verdict
 
-__all__ = ["check_1", "check_2"]
+__all__ = ["check_1", "check_2", "check_3"]
 
-CHAPTER_ITEM2VEC = {"window": 5, "half_life": 1000, "n_epochs": 3, "random_state": 0}
+#: Item2vec as chapter 4d's search chose it under the temporal protocol, and as chapter 4c's chose it
+#: under the random one.
+TEMPORAL_ITEM2VEC = {"window": 2, "half_life": 3.0, "n_epochs": 5, "learning_rate": 0.01, "random_state": 0}
+RANDOM_ITEM2VEC = {"window": 5, "half_life": 1000, "n_epochs": 3, "random_state": 0}
+#: EASE as chapter 4d's search chose it.
+TEMPORAL_EASE = {"reg": 1000.0, "half_life": 3.0}
 
 
 @lru_cache(maxsize=1)
@@ -19,13 +24,13 @@ def _movielens():
 
 
 @cache
-def _temporal_item2vec(half_life: float):
-    """Per-user NDCG@10 of the chapter's item2vec with ``half_life``, on the per-user temporal split."""
+def _temporal_item2vec(protocol: str):
+    """Per-user NDCG@10 on the per-user temporal split of item2vec with the settings tuned under ``protocol``."""
     from .. import evaluation, split
     from ..models import Item2Vec
 
     train, test = split.per_user_temporal_split(_movielens().interactions, test_fraction=0.2)
-    model = Item2Vec(**{**CHAPTER_ITEM2VEC, "half_life": half_life}).fit(train)
+    model = Item2Vec(**{"temporal": TEMPORAL_ITEM2VEC, "random": RANDOM_ITEM2VEC}[protocol]).fit(train)
     return evaluation.evaluate(model, train, test, per_user=True)["ndcg@10"]
 
 
@@ -46,10 +51,11 @@ def _cold_start():
 def _cold_ndcg(name: str):
     """Per-user NDCG@10 on the new users' later ratings of a model refitted with their onboarding."""
     from .. import evaluation
-    from ..models import ItemKNN, Popularity
+    from ..models import EASE, ItemKNN, Popularity
 
     with_onboarding, later = _cold_start()
-    model = {"ItemKNN, +5": ItemKNN, "Popularity, +5": Popularity}[name]().fit(with_onboarding)
+    model = {"ItemKNN, +5": ItemKNN(), "Popularity, +5": Popularity(),
+             "recent EASE, +5": EASE(**TEMPORAL_EASE)}[name].fit(with_onboarding)
     return evaluation.evaluate(model, with_onboarding, later, per_user=True)["ndcg@10"]
 
 
@@ -61,14 +67,15 @@ def _paired(a, b):
 
 @exercise
 def check_1(difference) -> CheckResult:
-    """Exercise 1: paired mean NDCG@10 difference, Item2Vec(half_life=10) − the chapter's (1,000), temporal split."""
-    test = _paired(_temporal_item2vec(10), _temporal_item2vec(1000))
+    """Exercise 1: paired mean NDCG@10 difference on the temporal split, item2vec tuned for it − tuned for the
+    random split."""
+    test = _paired(_temporal_item2vec("temporal"), _temporal_item2vec("random"))
     return paired_difference_verdict(
-        difference, test, "the half-life-10 model", "the chapter's item2vec",
-        conclusion="under the temporal protocol a short memory helps, the opposite of the random split's choice."
-        if test["ci low"] > 0 else "the temporal protocol does not clearly prefer a short memory.",
-        hint="fit Item2Vec(window=5, half_life=10, n_epochs=3, random_state=0) on train, evaluate it with "
-        "per_user=True, and pass its scores first and per_user['Item2Vec'] second to evaluation.paired_test.",
+        difference, test, "the board's item2vec", "chapter 4c's",
+        conclusion="settings tuned under the random protocol lose under the temporal one." if test["ci low"] > 0
+        else "the random protocol's settings do as well here.",
+        hint="fit Item2Vec(window=5, half_life=1000, n_epochs=3, random_state=0) on train, evaluate it with "
+        "per_user=True, and pass per_user['Item2Vec'] first and its scores second to evaluation.paired_test.",
     )
 
 
@@ -84,4 +91,19 @@ def check_2(difference) -> CheckResult:
         hint="fit ItemKNN() on with_onboarding, evaluate it with evaluation.evaluate(model, with_onboarding, later, "
         "per_user=True), and pass its scores first and cold_per_user['Popularity, +5'] second to "
         "evaluation.paired_test.",
+    )
+
+
+@exercise
+def check_3(difference) -> CheckResult:
+    """Exercise 3: paired mean NDCG@10 difference, recency-weighted EASE − popularity, both with five onboarding
+    ratings."""
+    test = _paired(_cold_ndcg("recent EASE, +5"), _cold_ndcg("Popularity, +5"))
+    return paired_difference_verdict(
+        difference, test, "recency-weighted EASE", "popularity",
+        conclusion="with five ratings, the board's EASE beats popularity." if test["ci low"] > 0
+        else "with five ratings, the board's EASE falls below popularity." if test["ci high"] < 0
+        else "with five ratings, this test cannot tell the board's EASE from popularity.",
+        hint="fit EASE(reg=1000.0, half_life=3.0) on with_onboarding, evaluate it on later with per_user=True, and "
+        "pass its scores first and cold_per_user['Popularity, +5'] second to evaluation.paired_test.",
     )

@@ -10,9 +10,6 @@ __all__ = ["check_1", "check_2", "check_3"]
 
 SOURCES = ["EASE", "ItemKNN"]
 DEMOGRAPHICS = ["age", "gender", "occupation"]
-#: The binary classifier of exercise 2.
-CLASSIFIER = {"n_estimators": 100, "learning_rate": 0.05, "random_state": 0, "n_jobs": 1, "deterministic": True,
-              "force_row_wise": True, "verbose": -1}
 
 
 @lru_cache(maxsize=1)
@@ -42,73 +39,67 @@ def _test_pool(sources):
                                        movielens.items, sources=sources)
 
 
-def _ndcg_of(scores, test_frame):
-    import pandas as pd
+def _pool_lists():
+    from .. import ranking
 
-    from .. import evaluation, ranking
-
-    _, _, _, test_users, relevant, *_ = _chapter()
-    top10 = ranking.ranked_lists(test_frame, test_users, scores=scores, k=10)
-    return pd.Series(evaluation.ndcg_at_k(top10, relevant), index=test_users)
+    *_, test_users, _, _, _, _ = _chapter()
+    return ranking.ranked_lists(_test_pool(SOURCES), test_users)
 
 
 @cache
-def _pool_recall(sources: tuple[str, ...]) -> float:
-    """Mean candidate recall of the test pool that ``sources`` propose."""
-    from .. import ranking, retrieval
+def _pool_ndcg(perfect: bool) -> float:
+    """Mean NDCG@10 of the test pool's first ten items, in pool order or perfectly reordered."""
+    import numpy as np
 
-    *_, test_users, relevant, _, _, _ = _chapter()
-    lists = ranking.ranked_lists(_test_pool(list(sources)), test_users)
-    return float(retrieval.candidate_recall(lists, relevant).mean())
+    from .. import evaluation
+
+    *_, relevant, _, _, _ = _chapter()
+    lists = _pool_lists()
+    if perfect:
+        relevant_first = np.argsort(-evaluation.hits(lists, relevant), axis=1, kind="stable")
+        lists = np.take_along_axis(lists, relevant_first, axis=1)
+    return float(evaluation.ndcg_at_k(lists[:, :10], relevant).mean())
 
 
 @exercise
-def check_1(recall) -> CheckResult:
-    """Exercise 1: mean candidate recall of a 100-item pool proposed by EASE alone."""
-    verdict = numeric_verdict(recall, _pool_recall(("EASE",)), "EASE's 100-item pool's recall",
-                              explain="The same as EASE's recall@100: a pool from one source is its top 100.")
+def check_1(ndcg) -> CheckResult:
+    """Exercise 1: mean NDCG@10 of a perfect ranker over the chapter's test pool."""
+    verdict = numeric_verdict(
+        ndcg, _pool_ndcg(True), "the perfect ranker's NDCG@10",
+        explain="The ceiling of any ranker over this pool; the chapter's LambdaMART reaches about a third of it.")
     if verdict is not None:
         return verdict
-    merged = _pool_recall(tuple(SOURCES))
-    if abs(float(recall) - merged) < 1e-3 * merged:
-        return wrong("that is the merged pool of EASE and item-kNN: pass sources=['EASE'] to build_ranking_frame.")
-    return wrong("build the test pool with sources=['EASE'] (train, default_request_times(train, test_users), full, "
-                 "movielens.items), turn it into lists with ranking.ranked_lists(pool, test_users), and average "
-                 "retrieval.candidate_recall over the users with the chapter's `relevant`.")
+    if abs(float(ndcg) - _pool_ndcg(False)) < 1e-3 * _pool_ndcg(False):
+        return wrong("that is the pool in its merged order: move each user's relevant films to the front first.")
+    return wrong("for each test user, put the pool's relevant films (evaluation.hits(pool, relevant) > 0) first, "
+                 "keeping the order otherwise (a stable sort), then take evaluation.ndcg_at_k of the first ten "
+                 "and average over the users.")
 
 
 @lru_cache(maxsize=1)
-def _lambdamart_and_classifier():
-    import lightgbm
+def _recency_test():
+    from .. import evaluation, ranking
 
-    from .. import ranking
-
-    *_, frame, requests, _ = _chapter()
-    validation = frame["request_time"] >= requests.quantile(0.8)
-    fit_frame, validation_frame = frame[~validation], frame[validation]
-    test_frame = _test_pool(SOURCES)
-    ranker = ranking.GBDTRanker(random_state=0).fit(fit_frame, validation_frame)
-    features = ranking.feature_columns(frame)
-    classifier = lightgbm.LGBMClassifier(**CLASSIFIER).fit(fit_frame[features], fit_frame["label"] > 0)
-    return (_ndcg_of(ranker.predict(test_frame), test_frame),
-            _ndcg_of(classifier.predict_proba(test_frame[features])[:, 1], test_frame))
+    movielens, train, test, *_ = _chapter()
+    ndcg = {}
+    for name, model in (("recent", ranking.TwoStageRecommender(random_state=0)),
+                        ("whole history", ranking.whole_history_two_stage(random_state=0))):
+        model.fit(train, users=movielens.users, items=movielens.items)
+        ndcg[name] = evaluation.evaluate(model, train, test, per_user=True)["ndcg@10"]
+    return evaluation.paired_test(ndcg["recent"], ndcg["whole history"])
 
 
 @exercise
 def check_2(difference) -> CheckResult:
-    """Exercise 2: paired mean NDCG@10 difference, LambdaMART − LightGBM's binary classifier."""
-    from .. import evaluation
-
-    listwise, pointwise = _lambdamart_and_classifier()
-    test = evaluation.paired_test(listwise, pointwise)
+    """Exercise 2: paired mean NDCG@10 difference, the chapter's two-stage − the one over whole-history retrievers."""
+    test_row = _recency_test()
     return paired_difference_verdict(
-        difference, test, "LambdaMART", "the binary classifier",
-        conclusion="the listwise loss ranks better here." if test["ci low"] > 0
-        else "the pointwise classifier ranks better here." if test["ci high"] < 0
-        else "this test cannot tell the two losses apart.",
-        hint="fit the classifier on fit_frame[features] with fit_frame['label'] > 0 as the target, score "
-        "test_frame[features] with predict_proba(...)[:, 1], rank with ranking.ranked_lists(test_frame, test_users, "
-        "scores=..., k=10), and pass per_user['LambdaMART (LightGBM)'] first to evaluation.paired_test.",
+        difference, test_row, "the chapter's two-stage", "the one over whole-history retrievers",
+        conclusion="retrievers that read the recent history are worth more than any ranker here." if
+        test_row["ci low"] > 0 else "recency in retrieval does not help here." if test_row["ci high"] < 0
+        else "this test cannot tell the two apart.",
+        hint="fit ranking.whole_history_two_stage(random_state=0) on train with users= and items=, evaluate it with "
+        "per_user=True, and pass two_stage_ndcg first to evaluation.paired_test.",
     )
 
 

@@ -20,7 +20,7 @@ def _chapter():
     movielens = load_movielens_100k()
     train, test = split.per_user_temporal_split(movielens.interactions, test_fraction=0.2)
     test_users, relevant = evaluation.held_out_users(test, movielens.n_users, movielens.n_items, seen_in=train)
-    two_stage = ranking.TwoStageRecommender(random_state=0).fit(train, items=movielens.items)
+    two_stage = ranking.whole_history_two_stage(random_state=0).fit(train, items=movielens.items)
     frame = two_stage.candidate_frame(test_users)
     pool, pool_scores = ranking.ranked_lists(frame, test_users, scores=frame["score"], with_scores=True)
     item_genres, _ = rerank.genre_matrix(movielens.items)

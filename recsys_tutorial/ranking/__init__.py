@@ -14,7 +14,7 @@ from .frame import (
 )
 from .gbdt import GBDTRanker
 from .neural import DCN, DeepFM
-from .two_stage import TwoStageRecommender, default_ranker, default_retrievers
+from .two_stage import TwoStageRecommender, default_ranker, default_retrievers, whole_history_two_stage
 
 __all__ = [
     "GRADES",
@@ -31,5 +31,6 @@ __all__ = [
     "TwoStageRecommender",
     "default_ranker",
     "default_retrievers",
+    "whole_history_two_stage",
     "NotFittedError",
 ]

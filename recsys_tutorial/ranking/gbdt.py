@@ -12,6 +12,11 @@ NDCG would change if i and j swapped places:
 
 so the trees spend their capacity on the top of the list, where NDCG@k is decided. The gain of a
 grade g is 2^g − 1: a purchase (grade 4) outweighs a view (grade 1) fifteen times.
+
+``objective="binary"`` trains the same trees on the same rows with a pointwise loss instead:
+the log loss of P(label > 0), every row on its own, grades and lists ignored. Early stopping
+still watches validation NDCG, so the two differ in their loss alone: the comparison chapters
+7 and 7b make.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ class GBDTRanker(BaseEstimator):
 
     Parameters
     ----------
+    objective : {"lambdarank", "binary"}
+        The loss: listwise LambdaRank over each request's candidates and their grades, or the
+        pointwise log loss of ``label > 0`` (see the module's docstring).
     n_estimators : int
         Most boosting rounds; early stopping on the validation frame picks fewer.
     learning_rate, num_leaves, min_child_samples, subsample, colsample_bytree, reg_lambda
@@ -69,6 +77,7 @@ class GBDTRanker(BaseEstimator):
 
     def __init__(
         self,
+        objective: str = "lambdarank",
         n_estimators: int = 600,
         learning_rate: float = 0.03,
         num_leaves: int = 15,
@@ -80,6 +89,7 @@ class GBDTRanker(BaseEstimator):
         early_stopping_rounds: int = 60,
         random_state: int = 0,
     ):
+        self.objective = objective
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -103,10 +113,13 @@ class GBDTRanker(BaseEstimator):
         Without a validation frame, all ``n_estimators`` rounds are kept.
         """
         self.__dict__.pop("booster_", None)
+        if self.objective not in ("lambdarank", "binary"):
+            raise ValueError(f"GBDTRanker: objective must be 'lambdarank' or 'binary', got {self.objective!r}")
         features = feature_columns(frame) if features is None else list(features)
         _check_frame(frame, features, "GBDTRanker.fit", need_label=True)
         model = lgb.LGBMRanker(
-            objective="lambdarank",
+            objective=self.objective,
+            metric="ndcg",  # early stopping watches the top of each list, whatever the loss
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
             num_leaves=self.num_leaves,
@@ -123,6 +136,8 @@ class GBDTRanker(BaseEstimator):
             verbose=-1,
         )
         X, y, groups = _grouped(frame, features)
+        if self.objective == "binary":
+            y = (y > 0).astype(int)
         kwargs = {}
         if validation is not None:
             _check_frame(validation, features, "GBDTRanker.fit (validation)", need_label=True)
@@ -141,7 +156,11 @@ class GBDTRanker(BaseEstimator):
         return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Ranking scores, one per row (higher = rank first); only their order within a request means anything."""
+        """Ranking scores, one per row (higher = rank first).
+
+        With ``objective="lambdarank"`` only their order within a request means anything; with
+        ``"binary"`` they are P(label > 0).
+        """
         check_is_fitted(self, msg=_NOT_FITTED)
         _check_frame(frame, self.features_, "GBDTRanker.predict", need_label=False)
         return self.booster_.predict(frame[self.features_], num_iteration=self.best_iteration_).astype(np.float64)
