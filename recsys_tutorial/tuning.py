@@ -9,12 +9,13 @@ the tuned settings, and their paired difference).
 
 Examples
 --------
->>> rows = [
-...     {"model": "EASE", "stage": "validation", "reg": 100.0, "validation ndcg@10": 0.20, "fit s": 0.3},
-...     {"model": "EASE", "stage": "validation", "reg": 500.0, "validation ndcg@10": 0.21, "fit s": 0.3},
-...     {"model": "EASE", "stage": "test", "tuned": {"reg": 500.0}, "default test ndcg@10": 0.19,
-...      "tuned test ndcg@10": 0.19, "mean difference": 0.0, "ci low": -0.01, "ci high": 0.01},
-... ]
+>>> tried = [{"model": "EASE", "stage": "validation", "reg": reg,
+...           "validation ndcg@10": score}
+...          for reg, score in [(100.0, 0.20), (500.0, 0.21)]]
+>>> tested = {"model": "EASE", "stage": "test", "tuned": {"reg": 500.0},
+...           "default test ndcg@10": 0.19, "tuned test ndcg@10": 0.19,
+...           "mean difference": 0.0, "ci low": -0.01, "ci high": 0.01}
+>>> rows = tried + [tested]
 >>> chosen_settings({"results": rows})
 {'EASE': {'reg': 500.0}}
 >>> search_summary({"results": rows})[["tried", "best validation ndcg@10"]]

@@ -319,9 +319,11 @@ def recency_weighted_history(interactions: pd.DataFrame, shape: tuple[int, int],
     a short one keeps the last few items. Used by models that score a user from their history
     (EASE, item-kNN, item2vec) to answer "what next?" rather than "what else?".
 
+    >>> days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])
     >>> frame = pd.DataFrame({"user_id": [0, 0, 0], "item_id": [2, 0, 1],
-    ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])})
-    >>> recency_weighted_history(frame, (1, 3), half_life=1.0).toarray().round(2).tolist()
+    ...                       "timestamp": days})
+    >>> weights = recency_weighted_history(frame, (1, 3), half_life=1.0)
+    >>> weights.toarray().round(2).tolist()
     [[0.5, 1.0, 0.25]]
     """
     if isinstance(half_life, bool) or not isinstance(half_life, (int, float, np.number)) or not half_life > 0:
