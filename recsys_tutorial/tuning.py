@@ -34,7 +34,16 @@ __all__ = ["read_results", "chosen_settings", "search_table", "search_summary"]
 
 
 def read_results(path) -> dict:
-    """The results file at ``path`` (a JSON file written by a script of ``benchmarks/``)."""
+    """A results file written by a script of ``benchmarks/``: its path, or its name (``"tune_ranking"``).
+
+    A name is looked up as ``benchmarks/results/<name>.json`` in the working directory or the
+    nearest folder above it that has one: a chapter finds the repository's file from ``book/``.
+    """
+    if isinstance(path, str) and "/" not in path and not path.endswith(".json"):
+        relative = Path("benchmarks", "results", f"{path}.json")
+        here = Path.cwd().resolve()
+        found = [folder / relative for folder in [here, *here.parents] if (folder / relative).is_file()]
+        path = found[0] if found else relative
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"read_results: no results file at {path}; run the benchmark that writes it")

@@ -11,6 +11,14 @@ from recsys_tutorial import tuning
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
+def test_a_name_is_found_above_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(RESULTS.parents[1] / "book")
+    assert tuning.read_results("tune_ranking")["benchmark"] == "tune_ranking"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no results file at benchmarks/results/tune_ranking.json"):
+        tuning.read_results("tune_ranking")
+
+
 def test_a_missing_or_foreign_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results file at .*nothing.json; run the benchmark"):
         tuning.read_results(tmp_path / "nothing.json")
