@@ -34,7 +34,8 @@ def _chapter():
     retrievers = {"SASRec": SASRec(max_len=20, n_epochs=5, learning_rate=0.02, random_state=0), "EASE": EASE(),
                   "Popularity": Popularity()}
     model = ranking.TwoStageRecommender(retrievers=retrievers, sources=SOURCES, n_candidates=N_CANDIDATES,
-                                        user_columns=["age_group"], random_state=0)
+                                        user_columns=["age_group"], ranker=ranking.GBDTRanker(random_state=0),
+                                        random_state=0)
     model.fit(train, users=world.users, items=world.items)
     return world, train, test_users, relevant, model, model.candidate_frame(test_users)
 
