@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/tune_embeddings.py                      # random protocol, ~15 minutes
     .venv/bin/python benchmarks/tune_embeddings.py --protocol temporal  # all nine models, ~15 minutes
     .venv/bin/python benchmarks/tune_embeddings.py Item2Vec SASRec      # some of them
+    .venv/bin/python benchmarks/tune_embeddings.py --world synthetic    # chapter 4b, ~10 minutes
     .venv/bin/python benchmarks/tune_embeddings.py --smoke              # 100 users, one value each
 
 MovieLens-100K under one of two protocols, the validation split always drawn the way the test is:
@@ -15,6 +16,11 @@ MovieLens-100K under one of two protocols, the validation split always drawn the
   user's latest 20 % of the rest are the validation part, and the remainder the fitting part.
   Every model of chapter 4d's board is searched, recency-weighted scoring (``half_life``) included.
   Results: ``benchmarks/results/tune_embeddings_temporal.json``.
+
+``--world synthetic`` runs the temporal protocol on the synthetic world of chapter 4b
+(``make_synthetic(random_state=0)``) instead, for the models whose verdict there turns on order and
+recency: SASRec against the recency-weighted EASE, item-kNN and item2vec. Results:
+``benchmarks/results/tune_embeddings_synthetic.json``.
 
 The test part is never looked at while tuning. Each model's search is coordinate-wise: a grid
 over the first group of hyperparameters (the others at their defaults), then a grid over the next
@@ -37,7 +43,7 @@ import time
 import pandas as pd
 
 from recsys_tutorial import evaluation, split
-from recsys_tutorial.data import load_movielens_100k
+from recsys_tutorial.data import load_movielens_100k, make_synthetic
 from recsys_tutorial.models import (
     ALS,
     EASE,
@@ -112,6 +118,22 @@ TEMPORAL_SEARCHES = {
     ]),
 }
 PROTOCOLS = {"random": SEARCHES, "temporal": TEMPORAL_SEARCHES}
+# Chapter 4b's question on the synthetic world: is SASRec's lead attention, or recency? Its sessions
+# are short, so the half-lives start at one item, and SASRec may read as few as its last 5 items.
+SYNTHETIC_SEARCHES = {
+    "ItemKNN": (ItemKNN, [
+        {"n_neighbors": [50, 100, 200], "half_life": [None, 1.0, 3.0, 10.0, 30.0]},
+        {"shrink": [0.0, 10.0, 100.0]},
+    ]),
+    "EASE": (EASE, [
+        {"reg": [100.0, 250.0, 500.0, 1000.0, 2000.0], "half_life": [None, 1.0, 3.0, 10.0, 30.0]},
+    ]),
+    "Item2Vec": TEMPORAL_SEARCHES["Item2Vec"],
+    "SASRec": (SASRec, [
+        {"max_len": [5, 20, 50], "dropout": [0.2, 0.5]},
+        {"n_epochs": [3, 7, 10], "learning_rate": [0.003, 0.01, 0.03, 0.05]},
+    ]),
+}
 
 
 def movielens_side_features(movielens) -> dict:
@@ -170,20 +192,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default="random",
                         help="how the test and validation parts are drawn (default: random)")
+    parser.add_argument("--world", choices=["movielens", "synthetic"], default="movielens",
+                        help="MovieLens-100K, or chapter 4b's synthetic world (temporal protocol only)")
     # Checked by hand: Python 3.11's argparse rejects an empty list of positional choices.
     parser.add_argument("models", nargs="*", help="models to search (default: all of the protocol's)")
     record.add_arguments(parser)
     args = parser.parse_args()
-    searches = PROTOCOLS[args.protocol]
+    synthetic = args.world == "synthetic"
+    if synthetic and args.protocol != "temporal":
+        parser.error("--world synthetic is searched under the temporal protocol: add --protocol temporal")
+    searches = SYNTHETIC_SEARCHES if synthetic else PROTOCOLS[args.protocol]
     unknown = sorted(set(args.models) - set(searches))
     if unknown:
         parser.error(f"unknown models {unknown} for the {args.protocol} protocol; expected some of {list(searches)}")
     args.models = args.models or list(searches)
     name = "tune_embeddings" if args.protocol == "random" else f"tune_embeddings_{args.protocol}"
+    name = "tune_embeddings_synthetic" if synthetic else name
     out = record.results_path(name, args)
 
-    movielens = load_movielens_100k()
-    ratings = movielens.interactions
+    if synthetic:
+        world = make_synthetic(random_state=0)
+        ratings = world.interactions
+        side = {"user_features": world.users[["age_group"]], "item_features": world.items[["category"]]}
+    else:
+        movielens = load_movielens_100k()
+        ratings = movielens.interactions
+        side = movielens_side_features(movielens)
     if args.smoke:
         ratings = ratings[ratings["user_id"] < 100]
     if args.protocol == "random":
@@ -194,7 +228,6 @@ def main() -> int:
         train, test = split.per_user_temporal_split(ratings, test_fraction=0.2)
         fit_part, validation = split.per_user_temporal_split(train, test_fraction=0.2)
         described = "each user's latest 20 % the test, then the latest 20 % of each user's training the validation"
-    side = movielens_side_features(movielens)
     print(f"fitting part {len(fit_part):,}, validation {len(validation):,}, test {len(test):,} ratings")
     rows = []
     references = (Popularity(), EASE()) if args.protocol == "random" else (Popularity(),)
@@ -230,6 +263,7 @@ def main() -> int:
     with pd.option_context("display.width", 200, "display.max_colwidth", 120, "display.precision", 4):
         print(pd.DataFrame(results).to_string(index=False))
     parameters = {"models": args.models, "protocol": args.protocol, "split": described,
+                  "world": "make_synthetic(random_state=0)" if synthetic else "MovieLens-100K",
                   "users": int(ratings["user_id"].nunique()), "metric": "NDCG@10"}  # fmt: skip
     # No bar: the search reports what it found.
     record.write(out, name, args, parameters=parameters, results=rows, checks={})

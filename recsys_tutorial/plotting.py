@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from .data import stats
 
@@ -81,22 +82,40 @@ def lorenz(ax, counts, label: str, color=None) -> float:
     return g
 
 
-def leaderboard(ax, board, metric: str = "ndcg@10", title: str | None = None, highlight=()) -> None:
+def leaderboard(
+    ax, board, metric: str = "ndcg@10", title: str | None = None, highlight=(), highlight_label: str | None = None
+) -> None:
     """Horizontal bars of ``board[metric]`` with its 95 % interval (columns ``low`` and ``high``).
 
     ``board`` is the frame of `evaluation.leaderboard`; the best model is drawn at the top, and the
-    models named in ``highlight`` in the second colour.
+    models named in ``highlight`` in the second colour, which the legend calls ``highlight_label``
+    (required with ``highlight``).
+
+    Each bar's interval is that model's own mean, alone. Two models' bars can overlap while their
+    per-user paired difference is clear of zero: the same users are hard for both, and the
+    pairing removes that shared variation. Whether one model beats another is read from
+    `evaluation.paired_table`, not from the bars.
     """
     missing = {metric, "low", "high"} - set(board.columns)
     if missing:
         raise ValueError(f"leaderboard: the board needs the columns {sorted(missing)} (from evaluation.leaderboard)")
+    highlight = list(highlight)
+    if highlight and not highlight_label:
+        raise ValueError("leaderboard: say what the highlighted models are, e.g. highlight_label='sequence models'")
+    unknown = sorted(set(highlight) - set(board.index))
+    if unknown:
+        raise ValueError(f"leaderboard: no models {unknown} on the board; it has {list(board.index)}")
     order = board.sort_values(metric).index
     values = board.loc[order, metric]
     colors = [COLORS[1] if name in highlight else COLORS[0] for name in order]
     ax.barh(order, values, color=colors, alpha=0.85)
     ax.errorbar(values, order, xerr=[values - board.loc[order, "low"], board.loc[order, "high"] - values],
                 fmt="none", color="black", capsize=4)  # fmt: skip
-    ax.set_xlabel(f"{metric.replace('ndcg', 'NDCG')} (95 % interval)")
+    ax.set_xlabel(f"{metric.replace('ndcg', 'NDCG')} (each model's own 95 % interval; compare models paired)")
+    if highlight:
+        handles = [Patch(color=COLORS[1], alpha=0.85, label=highlight_label),
+                   Patch(color=COLORS[0], alpha=0.85, label="other models")]  # fmt: skip
+        ax.legend(handles=handles, loc="lower right")
     if title:
         ax.set_title(title)
 

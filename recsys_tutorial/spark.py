@@ -24,6 +24,7 @@ the session's or the machine's, can shift them.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
@@ -105,6 +106,11 @@ def local_session(
     The JVM's own console output (start-up banners, log lines with the time, native-library
     warnings) goes to ``log_file`` (default: ``recsys-tutorial-spark.log`` in the temporary
     folder), not into the notebook; errors still reach Python as exceptions.
+
+    Iterative jobs (MLlib's ALS) grow a lineage one step per iteration, and a task that carries a
+    long lineage can overflow a thread's stack while it is deserialised, which ends the JVM. The
+    session therefore gets a checkpoint folder (a new temporary folder, removed when Python
+    exits), where ALS cuts its lineage every 10 iterations, and 16 MB thread stacks.
     """
     version = java_version()
     if version not in SUPPORTED_JAVA:
@@ -130,12 +136,17 @@ def local_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.extraJavaOptions", "-Xss16m")
     )
     # The JVM starts here and inherits this process's stdout and stderr, for good: point them at
     # the log while it starts, then give them back.
     with open(log_file, "ab") as log, _console_to(log.fileno()):
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if spark.sparkContext.getCheckpointDir() is None:
+        checkpoints = tempfile.mkdtemp(prefix="recsys-tutorial-spark-checkpoints-")
+        atexit.register(shutil.rmtree, checkpoints, ignore_errors=True)
+        spark.sparkContext.setCheckpointDir(checkpoints)
     return spark
 
 

@@ -335,6 +335,9 @@ def test_two_workers_serve_one_bundle_and_count_together(bundle_dir, tmp_path):
     assert served == 40 and len(processes) == 2  # each worker's counts, added up
     logged = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(logged) == 40 and {entry["process"] for entry in logged} <= processes
+    # The workers are joined before the parent exits; multiprocessing's resource tracker (also a
+    # child) notices the parent's exit a moment later.
+    _wait_until(lambda: not [pid for pid in workers if _alive(pid)], timeout=10)
     assert not [pid for pid in workers if _alive(pid)]
 
 

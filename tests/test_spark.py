@@ -229,6 +229,20 @@ def test_mllib_als_is_within_noise_of_the_package_als(movielens_spark, movielens
     assert ndcg_mllib.mean() > 0.15  # and both far above popularity's 0.113 on this protocol
 
 
+def test_long_als_runs_cut_their_lineage_at_checkpoints(session):
+    """Without a checkpoint folder every ALS iteration lengthens the lineage each task carries,
+    and a long one overflows a thread's stack as it is deserialised (the JVM then exits)."""
+    import pathlib
+
+    folder = session.sparkContext.getCheckpointDir()
+    assert folder is not None
+    pairs = pd.DataFrame({"user_id": np.arange(60) % 12, "item_id": np.arange(60) % 17})
+    model = rs.fit_als(session.createDataFrame(pairs), n_factors=4, n_epochs=25)
+    assert model.itemFactors.count() == 17
+    written = [path for path in pathlib.Path(folder.removeprefix("file:")).rglob("*") if path.is_file()]
+    assert written, f"no checkpoint was written under {folder}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_a_missing_or_foreign_file_is_named(tmp_path):
         tuning.read_results(thesis)
 
 
-@pytest.mark.parametrize("name", ["tune_embeddings", "tune_embeddings_temporal"])
+@pytest.mark.parametrize("name", ["tune_embeddings", "tune_embeddings_temporal", "tune_embeddings_synthetic"])
 def test_the_committed_searches_read_back_whole(name):
     results = tuning.read_results(RESULTS / f"{name}.json")
     summary = tuning.search_summary(results)
