@@ -14,6 +14,10 @@ Four ways to hold data out, from the most to the least realistic:
 And one that asks a different question: `new_user_split` holds whole users out, every event of
 theirs, to measure how a model serves users it has never seen (cold start).
 
+`shuffle_order_within_users` is a control rather than a split: each user's events keep their
+items and their times, but which item came when is drawn at random, so a model that reads order
+or recency has nothing to read (chapter 4b's pitfall lab).
+
 Every function returns ``(train, test)`` frames that partition the input rows; both keep the
 input's index, so ``train.index`` and ``test.index`` identify the rows that went each way.
 """
@@ -32,6 +36,7 @@ __all__ = [
     "new_user_split",
     "train_validation_test_split",
     "split_summary",
+    "shuffle_order_within_users",
 ]
 
 _REQUIRED = ("user_id", "item_id", "timestamp")
@@ -226,6 +231,39 @@ def split_summary(train: pd.DataFrame, test: pd.DataFrame) -> pd.Series:
         },
         dtype=object,
     )
+
+
+def shuffle_order_within_users(interactions: pd.DataFrame, random_state: int = 0) -> pd.DataFrame:
+    """A copy of ``interactions`` whose timestamps are permuted within each user, at random.
+
+    Every user keeps the same items and the same set of times; only which item took which time
+    changes. A model that scores from the order or the recency of a history sees an order that
+    says nothing, as after a pipeline that lost the order of events (a history rebuilt from a
+    set, or from day-level dates). The index, the other columns and the row order are kept.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"user_id": [0, 0, 0, 1],
+    ...                     "item_id": [10, 11, 12, 13],
+    ...                     "timestamp": pd.to_datetime(["2024-01-01",
+    ...                         "2024-01-02", "2024-01-03", "2024-01-01"])})
+    >>> shuffled = shuffle_order_within_users(log, random_state=1)
+    >>> shuffled["item_id"].tolist() == log["item_id"].tolist()
+    True
+    >>> (shuffled.groupby("user_id")["timestamp"].apply(sorted)
+    ...  .equals(log.groupby("user_id")["timestamp"].apply(sorted)))
+    True
+    """
+    _check_frame(interactions, "shuffle_order_within_users")
+    users = interactions["user_id"].to_numpy()
+    draws = np.random.default_rng(random_state).random(len(interactions))
+    # The row that is k-th of its user in a random order takes that user's k-th time.
+    time_rank, _ = _rank_within_user(users, interactions["timestamp"].to_numpy())
+    random_rank, _ = _rank_within_user(users, draws)
+    by_time = np.lexsort((time_rank, users))  # the rows by user, then time
+    starts = np.searchsorted(users[by_time], users)  # where each row's user begins in by_time
+    times = interactions["timestamp"].to_numpy()[by_time][starts + random_rank]
+    return interactions.assign(timestamp=pd.Series(times, index=interactions.index))
 
 
 # ---------------------------------------------------------------------------------------------

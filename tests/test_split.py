@@ -156,3 +156,34 @@ def test_new_user_split_holds_out_whole_users(frame, fraction, seed):
     assert test["user_id"].nunique() == n_test_users
     again = split.new_user_split(frame, test_fraction=fraction, random_state=seed)[1]
     assert test.index.equals(again.index)
+
+
+@settings(max_examples=150, deadline=None)
+@given(logs(min_size=1), st.integers(0, 3))
+def test_shuffling_order_keeps_each_users_items_and_times(frame, seed):
+    before = frame.copy()
+    shuffled = split.shuffle_order_within_users(frame, random_state=seed)
+    pd.testing.assert_frame_equal(frame, before)  # the input is left alone
+    pd.testing.assert_frame_equal(shuffled.drop(columns="timestamp"), frame.drop(columns="timestamp"))
+    for _, times in frame.groupby("user_id")["timestamp"]:
+        assert sorted(shuffled.loc[times.index, "timestamp"]) == sorted(times)
+    pd.testing.assert_frame_equal(split.shuffle_order_within_users(frame, random_state=seed), shuffled)
+
+
+def test_shuffling_order_draws_each_permutation_alike():
+    """One user with three events at three times: each of the 3! orders about equally often."""
+    log = pd.DataFrame({"user_id": [5, 5, 5], "item_id": [0, 1, 2],
+                        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"])})  # fmt: skip
+    orders = pd.Series([
+        tuple(split.shuffle_order_within_users(log, random_state=seed).sort_values("timestamp")["item_id"])
+        for seed in range(1_200)
+    ]).value_counts()  # fmt: skip
+    assert len(orders) == 6
+    from scipy import stats
+
+    assert stats.chisquare(orders.to_numpy()).pvalue > 0.001
+
+
+def test_shuffling_order_names_a_bad_frame():
+    with pytest.raises(ValueError, match="shuffle_order_within_users: missing column"):
+        split.shuffle_order_within_users(pd.DataFrame({"user_id": [0]}))
