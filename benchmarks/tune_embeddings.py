@@ -190,8 +190,9 @@ def tune(searches, name, fit_part, validation, fit_kwargs, smoke=False) -> tuple
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="random",
-                        help="how the test and validation parts are drawn (default: random)")
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default=None,
+                        help="how the test and validation parts are drawn (default: random on MovieLens, "
+                        "temporal on the synthetic world, its only one)")
     parser.add_argument("--world", choices=["movielens", "synthetic"], default="movielens",
                         help="MovieLens-100K, or chapter 4b's synthetic world (temporal protocol only)")
     # Checked by hand: Python 3.11's argparse rejects an empty list of positional choices.
@@ -199,8 +200,9 @@ def main() -> int:
     record.add_arguments(parser)
     args = parser.parse_args()
     synthetic = args.world == "synthetic"
-    if synthetic and args.protocol != "temporal":
-        parser.error("--world synthetic is searched under the temporal protocol: add --protocol temporal")
+    if synthetic and args.protocol == "random":
+        parser.error("--world synthetic is searched under the temporal protocol only")
+    args.protocol = args.protocol or ("temporal" if synthetic else "random")
     searches = SYNTHETIC_SEARCHES if synthetic else PROTOCOLS[args.protocol]
     unknown = sorted(set(args.models) - set(searches))
     if unknown:

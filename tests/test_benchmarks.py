@@ -47,7 +47,7 @@ def test_every_script_is_covered():
 #: Further runs of one script, with the arguments and the results name they record.
 VARIANTS = [
     ("tune_embeddings", ["--protocol", "temporal"], "tune_embeddings_temporal"),
-    ("tune_embeddings", ["--protocol", "temporal", "--world", "synthetic"], "tune_embeddings_synthetic"),
+    ("tune_embeddings", ["--world", "synthetic"], "tune_embeddings_synthetic"),
 ]
 
 

@@ -12,8 +12,8 @@ from recsys_tutorial.exercises import ch04b
 
 CHAPTER = {
     "SASRec": per_user_scores(0.30, seed=0),
-    "Item2Vec, half-life 1": per_user_scores(0.28, seed=1),
-    "Item2Vec": per_user_scores(0.23, seed=2),
+    "SASRec, last 5 items": per_user_scores(0.285, seed=1),
+    "SASRec, order lost": per_user_scores(0.22, seed=5),
     "LightGCN": per_user_scores(0.26, seed=3),
     "LightGCN, 0 layers": per_user_scores(0.21, seed=4),
 }
@@ -26,44 +26,7 @@ def per_user(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1) SASRec − the half-life-1 item2vec
-
-SASREC_GAP = mean_difference(CHAPTER, "SASRec", "Item2Vec, half-life 1")
-
-
-@pytest.mark.parametrize(
-    ("answer", "passed", "feedback"),
-    [
-        pytest.param(SASREC_GAP, True, "the mean difference is 0.02. Its paired 95 % interval", id="right"),
-        pytest.param(-SASREC_GAP, False, "the sign is reversed: SASRec minus the half-life-1 model", id="reversed"),
-        pytest.param(mean_difference(CHAPTER, "SASRec", "Item2Vec"), False, "the default item2vec (half-life 10)",
-                     id="the default item2vec"),
-        pytest.param(0.5, False, "fit Item2Vec(half_life=1, n_epochs=3, random_state=0)", id="anything else"),
-        pytest.param("a lot", False, "expected the mean difference as a number", id="text"),
-        pytest.param([0.1, 0.2], False, "as a single number", id="list"),
-        pytest.param(None, None, BLANK, id="blank"),
-    ],
-)
-def test_check_1_sasrec_against_recency_weighted_item2vec(per_user, answer, passed, feedback):
-    assert_verdict(ch04b.check_1(answer), passed, feedback)
-
-
-@pytest.mark.parametrize(
-    ("half_life_1", "conclusion"),
-    [
-        pytest.param(per_user_scores(0.28, seed=1), "does not close the whole gap.", id="SASRec clearly ahead"),
-        pytest.param(per_user_scores(0.30, seed=1), "ties SASRec here.", id="no detectable difference"),
-        pytest.param(per_user_scores(0.32, seed=1), "beats SASRec here.", id="item2vec clearly ahead"),
-    ],
-)
-def test_check_1_concludes_from_the_interval(per_user, half_life_1, conclusion):
-    per_user["Item2Vec, half-life 1"] = half_life_1
-    answer = mean_difference(per_user, "SASRec", "Item2Vec, half-life 1")
-    assert_verdict(ch04b.check_1(answer), True, conclusion)
-
-
-# ---------------------------------------------------------------------------------------------
-# 2) LightGCN with three layers − with none
+# 1) LightGCN with three layers − with none
 
 LAYERS_GAIN = mean_difference(CHAPTER, "LightGCN", "LightGCN, 0 layers")
 
@@ -78,5 +41,58 @@ LAYERS_GAIN = mean_difference(CHAPTER, "LightGCN", "LightGCN, 0 layers")
         pytest.param(None, None, BLANK, id="blank"),
     ],
 )
-def test_check_2_what_the_layers_buy(per_user, answer, passed, feedback):
+def test_check_1_what_the_layers_buy(per_user, answer, passed, feedback):
+    assert_verdict(ch04b.check_1(answer), passed, feedback)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2) SASRec reading 20 items − reading 5
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(mean_difference(CHAPTER, "SASRec", "SASRec, last 5 items"), True,
+                     "the mean difference is", id="right"),
+        pytest.param(-mean_difference(CHAPTER, "SASRec", "SASRec, last 5 items"), False,
+                     "the sign is reversed: the chapter's SASRec minus the five-item one", id="reversed"),
+        pytest.param(0.5, False, "refit SASRec with the chapter's settings but max_len=5", id="anything else"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)  # fmt: skip
+def test_check_2_how_far_back_sasrec_reads(per_user, answer, passed, feedback):
     assert_verdict(ch04b.check_2(answer), passed, feedback)
+
+
+@pytest.mark.parametrize(
+    ("short", "conclusion"),
+    [
+        pytest.param(per_user_scores(0.25, seed=1), "carry something SASRec uses", id="longer history ahead"),
+        pytest.param(per_user_scores(0.30, seed=1), "add nothing this test can detect", id="no difference"),
+        pytest.param(per_user_scores(0.35, seed=1), "the shorter history scores better", id="shorter ahead"),
+    ],
+)
+def test_check_2_concludes_from_the_interval(per_user, short, conclusion):
+    per_user["SASRec, last 5 items"] = short
+    answer = mean_difference(per_user, "SASRec", "SASRec, last 5 items")
+    assert_verdict(ch04b.check_2(answer), True, conclusion)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3) SASRec on the ordered history − on the shuffled one
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "feedback"),
+    [
+        pytest.param(mean_difference(CHAPTER, "SASRec", "SASRec, order lost"), True,
+                     "SASRec loses its edge", id="right"),
+        pytest.param(-mean_difference(CHAPTER, "SASRec", "SASRec, order lost"), False,
+                     "the sign is reversed: SASRec on the ordered history minus", id="reversed"),
+        pytest.param(0.5, False, "split.shuffle_order_within_users(train, random_state=0)", id="anything else"),
+        pytest.param([0.1], False, "as a single number", id="list"),
+        pytest.param(None, None, BLANK, id="blank"),
+    ],
+)  # fmt: skip
+def test_check_3_sasrec_without_order(per_user, answer, passed, feedback):
+    assert_verdict(ch04b.check_3(answer), passed, feedback)

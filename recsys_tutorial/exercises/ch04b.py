@@ -6,7 +6,7 @@ from functools import cache, lru_cache
 
 from . import CheckResult, exercise, paired_difference_verdict
 
-__all__ = ["check_1", "check_2"]
+__all__ = ["check_1", "check_2", "check_3"]
 
 
 @lru_cache(maxsize=1)
@@ -17,30 +17,38 @@ def _synthetic_split():
     return split.per_user_temporal_split(make_synthetic(random_state=0).interactions, test_fraction=0.2)
 
 
-def _per_user_ndcg(model):
+def _sasrec_settings() -> dict:
+    """The settings chapter 4b's search chose for SASRec (benchmarks/results/tune_embeddings_synthetic.json)."""
+    from .. import tuning
+
+    return tuning.chosen_settings(tuning.read_results("tune_embeddings_synthetic"))["SASRec"]
+
+
+def _per_user_ndcg(model, train=None):
     from .. import evaluation
 
-    train, test = _synthetic_split()
-    return evaluation.evaluate(model.fit(train), train, test, per_user=True)["ndcg@10"]
+    split_train, test = _synthetic_split()
+    train = split_train if train is None else train
+    return evaluation.evaluate(model.fit(train), split_train, test, per_user=True)["ndcg@10"]
 
 
 @cache
 def _chapter_model(name: str):
     """Per-user NDCG@10 of a model fitted as in the chapter."""
-    from ..models import Item2Vec, LightGCN, SASRec
+    from ..models import LightGCN, SASRec
 
+    if name == "SASRec, order lost":
+        from ..split import shuffle_order_within_users
+
+        shuffled = shuffle_order_within_users(_synthetic_split()[0], random_state=0)
+        return _per_user_ndcg(SASRec(**_sasrec_settings(), random_state=0), shuffled)
     models = {
-        "SASRec": lambda: SASRec(max_len=20, n_epochs=5, learning_rate=0.02, random_state=0),
+        "SASRec": lambda: SASRec(**_sasrec_settings(), random_state=0),
+        "SASRec, last 5 items": lambda: SASRec(**{**_sasrec_settings(), "max_len": 5}, random_state=0),
         "LightGCN": lambda: LightGCN(n_epochs=20, random_state=0),
-        "Item2Vec": lambda: Item2Vec(n_epochs=3, random_state=0),
-        "Item2Vec, half-life 1": lambda: Item2Vec(half_life=1, n_epochs=3, random_state=0),
         "LightGCN, 0 layers": lambda: LightGCN(n_layers=0, n_epochs=20, random_state=0),
     }
     return _per_user_ndcg(models[name]())
-
-
-def _mean_difference(a: str, b: str) -> float:
-    return float(_paired(a, b)["mean difference"])
 
 
 def _paired(a: str, b: str):
@@ -49,28 +57,46 @@ def _paired(a: str, b: str):
     return evaluation.paired_test(_chapter_model(a), _chapter_model(b))
 
 
+def _conclusion(test, ahead: str, tie: str, behind: str) -> str:
+    return ahead if test["ci low"] > 0 else behind if test["ci high"] < 0 else tie
+
+
 @exercise
 def check_1(difference) -> CheckResult:
-    """Exercise 1: paired mean NDCG@10 difference, SASRec − Item2Vec(half_life=1)."""
-    test = _paired("SASRec", "Item2Vec, half-life 1")
-    return paired_difference_verdict(
-        difference, test, "SASRec", "the half-life-1 model",
-        conclusion="a recency-weighted item2vec that looks mostly at the last items "
-        + ("beats SASRec here." if test["ci high"] < 0 else "ties SASRec here." if test["ci low"] < 0
-           else "does not close the whole gap."),
-        hint="fit Item2Vec(half_life=1, n_epochs=3, random_state=0) on train, evaluate it with per_user=True, and pass "
-        "per_user['SASRec'] first to evaluation.paired_test.",
-        slips=[(_mean_difference("SASRec", "Item2Vec"), "that is SASRec against the default item2vec (half-life 10); "
-                "refit with half_life=1 (and n_epochs=3).")],
-    )
-
-
-@exercise
-def check_2(difference) -> CheckResult:
-    """Exercise 2: paired mean NDCG@10 difference, LightGCN (3 layers) − LightGCN (0 layers)."""
+    """Exercise 1: paired mean NDCG@10 difference, LightGCN (3 layers) − LightGCN (0 layers)."""
     return paired_difference_verdict(
         difference, _paired("LightGCN", "LightGCN, 0 layers"), "three layers", "zero layers",
         conclusion="same loss, parameters and epochs: the difference is what propagation adds.",
         hint="fit LightGCN(n_layers=0, n_epochs=20, random_state=0) on train, evaluate with per_user=True, and "
         "compare it with per_user['LightGCN'] using evaluation.paired_test.",
+    )
+
+
+@exercise
+def check_2(difference) -> CheckResult:
+    """Exercise 2: paired mean NDCG@10 difference, the chapter's SASRec − SASRec reading its last 5 items."""
+    test = _paired("SASRec", "SASRec, last 5 items")
+    return paired_difference_verdict(
+        difference, test, "the chapter's SASRec", "the five-item one",
+        conclusion=_conclusion(
+            test, "the items before the last five carry something SASRec uses.",
+            "the items before the last five add nothing this test can detect: SASRec reads the end of the history.",
+            "the shorter history scores better."),
+        hint="refit SASRec with the chapter's settings but max_len=5 (SASRec(**{**settings['SASRec'], 'max_len': 5}, "
+        "random_state=0)), evaluate with per_user=True, and pass per_user['SASRec'] first to evaluation.paired_test.",
+    )
+
+
+@exercise
+def check_3(difference) -> CheckResult:
+    """Exercise 3: paired mean NDCG@10 difference, SASRec on the ordered history − on the shuffled one."""
+    test = _paired("SASRec", "SASRec, order lost")
+    return paired_difference_verdict(
+        difference, test, "SASRec on the ordered history", "SASRec on the shuffled one",
+        conclusion=_conclusion(
+            test, "without the order of its history SASRec loses its edge: what it reads is the end of the sequence.",
+            "the order did not matter to SASRec here.", "the shuffled history scored better."),
+        hint="fit SASRec with the chapter's settings on split.shuffle_order_within_users(train, random_state=0), "
+        "evaluate it against the original train and the test with per_user=True, and pass per_user['SASRec'] first "
+        "to evaluation.paired_test.",
     )
