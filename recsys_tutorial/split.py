@@ -256,14 +256,14 @@ def shuffle_order_within_users(interactions: pd.DataFrame, random_state: int = 0
     """
     _check_frame(interactions, "shuffle_order_within_users")
     users = interactions["user_id"].to_numpy()
+    times = interactions["timestamp"].to_numpy()
     draws = np.random.default_rng(random_state).random(len(interactions))
-    # The row that is k-th of its user in a random order takes that user's k-th time.
-    time_rank, _ = _rank_within_user(users, interactions["timestamp"].to_numpy())
-    random_rank, _ = _rank_within_user(users, draws)
-    by_time = np.lexsort((time_rank, users))  # the rows by user, then time
-    starts = np.searchsorted(users[by_time], users)  # where each row's user begins in by_time
-    times = interactions["timestamp"].to_numpy()[by_time][starts + random_rank]
-    return interactions.assign(timestamp=pd.Series(times, index=interactions.index))
+    # Both orders group the rows by user, so the k-th row of a user in a random order takes that
+    # user's k-th time.
+    by_time, by_draw = np.lexsort((times, users)), np.lexsort((draws, users))
+    shuffled = times.copy()
+    shuffled[by_draw] = times[by_time]
+    return interactions.assign(timestamp=pd.Series(shuffled, index=interactions.index))
 
 
 # ---------------------------------------------------------------------------------------------

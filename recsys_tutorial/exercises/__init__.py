@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CheckResult", "exercise", "correct", "wrong", "as_number", "close", "numeric_verdict",
-           "paired_difference_verdict", "RTOL"]
+           "paired_difference_verdict", "by_interval", "RTOL"]
 
 #: Relative tolerance of every numeric answer: 0.1 %.
 RTOL = 1e-3
@@ -128,6 +128,17 @@ def numeric_verdict(answer, expected: float, what: str, explain: str = "", rtol:
         return wrong(f"{value:g} looks rounded to too few figures; give at least four significant figures "
                      "(full precision is fine).")
     return None
+
+
+def by_interval(test, above: str, spanning: str, below: str) -> str:
+    """The conclusion a paired test supports: ``above`` when its 95 % interval lies above zero,
+    ``below`` when it lies below, ``spanning`` when it contains zero.
+
+    >>> test = {"ci low": -0.01, "ci high": 0.02}
+    >>> by_interval(test, "A wins", "a tie", "B wins")
+    'a tie'
+    """
+    return above if test["ci low"] > 0 else below if test["ci high"] < 0 else spanning
 
 
 def paired_difference_verdict(answer, test, first: str, second: str, conclusion: str, hint: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from . import CheckResult, exercise, paired_difference_verdict
+from . import CheckResult, by_interval, exercise, paired_difference_verdict
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -57,10 +57,6 @@ def _paired(a: str, b: str):
     return evaluation.paired_test(_chapter_model(a), _chapter_model(b))
 
 
-def _conclusion(test, ahead: str, tie: str, behind: str) -> str:
-    return ahead if test["ci low"] > 0 else behind if test["ci high"] < 0 else tie
-
-
 @exercise
 def check_1(difference) -> CheckResult:
     """Exercise 1: paired mean NDCG@10 difference, LightGCN (3 layers) − LightGCN (0 layers)."""
@@ -78,7 +74,7 @@ def check_2(difference) -> CheckResult:
     test = _paired("SASRec", "SASRec, last 5 items")
     return paired_difference_verdict(
         difference, test, "the chapter's SASRec", "the five-item one",
-        conclusion=_conclusion(
+        conclusion=by_interval(
             test, "the items before the last five carry something SASRec uses.",
             "the items before the last five add nothing this test can detect: SASRec reads the end of the history.",
             "the shorter history scores better."),
@@ -93,7 +89,7 @@ def check_3(difference) -> CheckResult:
     test = _paired("SASRec", "SASRec, order lost")
     return paired_difference_verdict(
         difference, test, "SASRec on the ordered history", "SASRec on the shuffled one",
-        conclusion=_conclusion(
+        conclusion=by_interval(
             test, "without the order of its history SASRec loses its edge: what it reads is the end of the sequence.",
             "the order did not matter to SASRec here.", "the shuffled history scored better."),
         hint="fit SASRec with the chapter's settings on split.shuffle_order_within_users(train, random_state=0), "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from . import CheckResult, exercise, paired_difference_verdict
+from . import CheckResult, by_interval, exercise, paired_difference_verdict
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -85,9 +85,10 @@ def check_2(difference) -> CheckResult:
     test = _paired(_cold_ndcg("ItemKNN, +5"), _cold_ndcg("Popularity, +5"))
     return paired_difference_verdict(
         difference, test, "item-kNN", "popularity",
-        conclusion="item-kNN beats popularity with five ratings." if test["ci low"] > 0
-        else "five ratings are too few for item-kNN too." if test["ci high"] < 0
-        else "item-kNN and popularity cannot be told apart with five ratings.",
+        conclusion=by_interval(
+            test, "item-kNN beats popularity with five ratings.",
+            "item-kNN and popularity cannot be told apart with five ratings.",
+            "five ratings are too few for item-kNN too."),
         hint="fit ItemKNN() on with_onboarding, evaluate it with evaluation.evaluate(model, with_onboarding, later, "
         "per_user=True), and pass its scores first and cold_per_user['Popularity, +5'] second to "
         "evaluation.paired_test.",
@@ -101,9 +102,10 @@ def check_3(difference) -> CheckResult:
     test = _paired(_cold_ndcg("recent EASE, +5"), _cold_ndcg("Popularity, +5"))
     return paired_difference_verdict(
         difference, test, "recency-weighted EASE", "popularity",
-        conclusion="with five ratings, the board's EASE beats popularity." if test["ci low"] > 0
-        else "with five ratings, the board's EASE falls below popularity." if test["ci high"] < 0
-        else "with five ratings, this test cannot tell the board's EASE from popularity.",
+        conclusion=by_interval(
+            test, "with five ratings, the board's EASE beats popularity.",
+            "with five ratings, this test cannot tell the board's EASE from popularity.",
+            "with five ratings, the board's EASE falls below popularity."),
         hint="fit EASE(reg=1000.0, half_life=3.0) on with_onboarding, evaluate it on later with per_user=True, and "
         "pass its scores first and cold_per_user['Popularity, +5'] second to evaluation.paired_test.",
     )

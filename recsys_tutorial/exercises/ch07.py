@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from . import CheckResult, exercise, numeric_verdict, paired_difference_verdict, wrong
+from . import CheckResult, by_interval, exercise, numeric_verdict, paired_difference_verdict, wrong
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -95,9 +95,9 @@ def check_2(difference) -> CheckResult:
     test_row = _recency_test()
     return paired_difference_verdict(
         difference, test_row, "the chapter's two-stage", "the one over whole-history retrievers",
-        conclusion="retrievers that read the recent history are worth more than any ranker here." if
-        test_row["ci low"] > 0 else "recency in retrieval does not help here." if test_row["ci high"] < 0
-        else "this test cannot tell the two apart.",
+        conclusion=by_interval(
+            test_row, "retrievers that read the recent history are worth more than any ranker here.",
+            "this test cannot tell the two apart.", "recency in retrieval does not help here."),
         hint="fit ranking.whole_history_two_stage(random_state=0) on train with users= and items=, evaluate it with "
         "per_user=True, and pass two_stage_ndcg first to evaluation.paired_test.",
     )
@@ -122,9 +122,9 @@ def check_3(difference) -> CheckResult:
     test_row = _demographics_test()
     return paired_difference_verdict(
         difference, test_row, "the model with demographics", "the chapter's",
-        conclusion="demographics help the ranker." if test_row["ci low"] > 0
-        else "demographics hurt the ranker." if test_row["ci high"] < 0
-        else "whatever demographics add, this test cannot detect it.",
+        conclusion=by_interval(
+            test_row, "demographics help the ranker.", "whatever demographics add, this test cannot detect it.",
+            "demographics hurt the ranker."),
         hint="fit TwoStageRecommender(user_columns=['age', 'gender', 'occupation'], random_state=0) on train with "
         "users=movielens.users and items=movielens.items, evaluate it with per_user=True, and pass its ndcg@10 "
         "first to evaluation.paired_test against two_stage_ndcg.",

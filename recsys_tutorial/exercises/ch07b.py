@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from . import CheckResult, as_number, exercise, numeric_verdict, paired_difference_verdict, wrong
+from . import CheckResult, as_number, by_interval, exercise, numeric_verdict, paired_difference_verdict, wrong
 
 __all__ = ["check_1", "check_2", "check_3", "check_4"]
 
@@ -131,11 +131,6 @@ def _mean_difference(a: str, b: str, relevance: str = "any event") -> float:
     return float((_per_user(a, relevance) - _per_user(b, relevance)).mean())
 
 
-def _between(test) -> str:
-    """What a paired interval says about the difference."""
-    return "above" if test["ci low"] > 0 else "below" if test["ci high"] < 0 else "spanning"
-
-
 @exercise
 def check_1(difference) -> CheckResult:
     """Exercise 1: paired mean NDCG@10 difference on carts and purchases, graded labels − binary labels."""
@@ -147,11 +142,12 @@ def check_1(difference) -> CheckResult:
         test,
         "the graded ranker",
         "the binary one",
-        conclusion={
-            "above": "judged by carts and purchases, the graded labels rank better.",
-            "below": "judged by carts and purchases, the binary labels rank better.",
-            "spanning": "judged by carts and purchases too, this test cannot tell the grades from binary labels.",
-        }[_between(test)],
+        conclusion=by_interval(
+            test,
+            above="judged by carts and purchases, the graded labels rank better.",
+            spanning="judged by carts and purchases too, this test cannot tell the grades from binary labels.",
+            below="judged by carts and purchases, the binary labels rank better.",
+        ),
         hint="keep the test events whose event_type is 'add_to_cart' or 'purchase', pass them to "
         "evaluation.held_out_users(bought, world.n_users, world.n_items, seen_in=train), rank those users' rows "
         "of test_frame by reference.predict and by binary.predict with ranking.ranked_lists(..., k=10), and pass "
@@ -221,13 +217,14 @@ def check_3(difference) -> CheckResult:
         test,
         "with_positive",
         "the whole frame",
-        conclusion={
-            "above": "the pointwise trees rank better without the requests where the user took nothing, though "
+        conclusion=by_interval(
+            test,
+            above="the pointwise trees rank better without the requests where the user took nothing, though "
             "those held most of their negatives.",
-            "below": "the pointwise loss needs the requests where the user took nothing: they are its negatives.",
-            "spanning": "this test cannot tell whether the pointwise loss needs the requests where the user "
+            spanning="this test cannot tell whether the pointwise loss needs the requests where the user "
             "took nothing.",
-        }[_between(test)],
+            below="the pointwise loss needs the requests where the user took nothing: they are its negatives.",
+        ),
         hint="fit_ranker(ranking.default_ranker(random_state=0), with_positive) and the same on training_frame, "
         "score each with test_ndcg(ranker.predict(test_frame)), and pass with_positive's scores first to "
         "evaluation.paired_test.",
@@ -257,11 +254,12 @@ def check_4(difference) -> CheckResult:
         test,
         "the ranker with the age group",
         "the one without",
-        conclusion={
-            "above": "the age group is worth its place for users with a history.",
-            "below": "the ranker does better without the age group.",
-            "spanning": "for users with a history, the age group adds nothing this test can detect.",
-        }[_between(test)],
+        conclusion=by_interval(
+            test,
+            above="the age group is worth its place for users with a history.",
+            spanning="for users with a history, the age group adds nothing this test can detect.",
+            below="the ranker does better without the age group.",
+        ),
         hint="list ranking.feature_columns(training_frame) without 'user__age_group', fit "
         "fit_ranker(lambdamart(), with_positive, features=that_list), score it with test_ndcg, and pass "
         "per_user['with a positive'] first to evaluation.paired_test.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from . import CheckResult, as_number, close, exercise, numeric_verdict, wrong
+from . import CheckResult, as_number, by_interval, close, exercise, numeric_verdict, wrong
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -131,9 +131,8 @@ def check_3(ndcg) -> CheckResult:
         return value
     recent, whole_history = _calibrated_ndcg()["recent"], _calibrated_ndcg()["whole history"]
     test = evaluation.paired_test(recent, whole_history)
-    finding = ("recent taste predicts the next ratings better." if test["ci low"] > 0
-               else "the whole history serves better." if test["ci high"] < 0
-               else "this test cannot tell the two profiles apart.")
+    finding = by_interval(test, "recent taste predicts the next ratings better.",
+                          "this test cannot tell the two profiles apart.", "the whole history serves better.")
     verdict = numeric_verdict(
         value, float(recent.mean()), "the mean NDCG@10 calibrated to recent taste",
         explain=f"Against the whole-history profile, the paired difference is {test['mean difference']:+.4f} "
