@@ -16,24 +16,39 @@ from statsmodels.stats.power import TTestIndPower
 from recsys_tutorial.exercises import ch12
 
 # ---------------------------------------------------------------------------------------------
-# 1) ALS's candidate recall at 100, with the films each user rated excluded (and not)
+# 1) The candidate recall of the pool of 100 merged from EASE, item-kNN and ALS
 
-ALS_RECALL = {True: 0.4321, False: 0.3012}  # exclude_seen → recall
+# Per-user recall of each pool (with ALS?, size, exclude_seen) → per-user recall; six test users.
+# With ALS the pool gains on two users and loses on two: no measurable difference.
+POOLS = {
+    (False, 100, True): (0.5, 0.25, 0.75, 0.5, 1.0, 0.0),
+    (True, 100, True): (0.75, 0.25, 0.5, 0.5, 0.75, 0.25),
+    (True, 300, True): (1.0, 0.5, 1.0, 0.75, 1.0, 0.5),
+    (True, 100, False): (0.5, 0.25, 0.25, 0.25, 0.5, 0.0),
+}
+ALS_ALONE = 0.3125
+
+
+def pool_recall(with_als, size=100, exclude_seen=True):
+    return POOLS[with_als, size, exclude_seen]
 
 
 @pytest.mark.parametrize(
     ("answer", "passed", "feedback"),
     [
-        pytest.param(0.4321, True, "ALS's candidate recall at 100 is 0.4321. Set it beside EASE's", id="right"),
-        pytest.param(0.3012, False, "your lists keep films the user has already rated", id="seen films kept"),
-        pytest.param(0.43, False, "rounded to too few figures", id="rounded"),
-        pytest.param(0.4821, False, "fit ALS(random_state=0) on the temporal training split", id="anything else"),
-        pytest.param("0.4", False, "expected ALS's candidate recall at 100 as a number", id="text"),
+        pytest.param(0.5, True, "the three-source pool's candidate recall at 100 is 0.5. No measurable gain: +0.0000",
+                     id="right"),
+        pytest.param(ALS_ALONE, False, "that is ALS's own recall at 100", id="ALS alone"),
+        pytest.param(0.7917, False, "that pool holds up to 300 candidates", id="pool not capped"),
+        pytest.param(0.2917, False, "ALS's list keeps films the user has already rated", id="seen films kept"),
+        pytest.param(0.4821, False, "merge it after EASE's and item-kNN's lists", id="anything else"),
+        pytest.param("0.4", False, "expected the three-source pool's candidate recall at 100 as a number", id="text"),
         pytest.param(None, None, BLANK, id="blank"),
     ],
 )
-def test_check_1_candidate_recall_of_als(monkeypatch, answer, passed, feedback):
-    monkeypatch.setattr(ch12, "_als_recall", lambda exclude_seen: ALS_RECALL[exclude_seen])
+def test_check_1_candidate_recall_of_a_three_source_pool(monkeypatch, answer, passed, feedback):
+    monkeypatch.setattr(ch12, "_pool_recall", pool_recall)
+    monkeypatch.setattr(ch12, "_als_recall", lambda: ALS_ALONE)
     assert_verdict(ch12.check_1(answer), passed, feedback)
 
 

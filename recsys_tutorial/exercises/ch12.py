@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from . import CheckResult, close, exercise, numeric_verdict, wrong
+from . import CheckResult, by_interval, close, exercise, numeric_verdict, wrong
 
 __all__ = ["check_1", "check_2", "check_3"]
 
@@ -28,29 +28,68 @@ def _als():
     return ALS(random_state=0).fit(_temporal()[1])
 
 
+@lru_cache(maxsize=1)
+def _two_sources():
+    """EASE's and item-kNN's unseen top 100 per test user: the sources of the chapter's pool."""
+    from ..ranking import default_retrievers
+
+    retrievers = default_retrievers(random_state=0)
+    _, train, test_users, _ = _temporal()
+    return {name: retrievers[name].fit(train).recommend(test_users, k=100)[0] for name in ["EASE", "ItemKNN"]}
+
+
 @cache
-def _als_recall(exclude_seen: bool) -> float:
-    """Mean candidate recall of ALS's top 100 per test user, with or without the films they rated."""
+def _pool_recall(with_als: bool, size: int = 100, exclude_seen: bool = True) -> tuple:
+    """Per-user candidate recall of the merged pool of ``size``, with or without ALS as a third source."""
     from .. import retrieval
 
     _, _, test_users, relevant = _temporal()
-    lists = _als().recommend(test_users, k=100, exclude_seen=exclude_seen)[0]
-    return float(retrieval.candidate_recall(lists, relevant).mean())
+    sources = dict(_two_sources())
+    if with_als:
+        sources["ALS"] = _als().recommend(test_users, k=100, exclude_seen=exclude_seen)[0]
+    pool = retrieval.merge_candidates(sources, n=size)[0]
+    return tuple(retrieval.candidate_recall(pool, relevant))
+
+
+@cache
+def _als_recall() -> float:
+    """Mean candidate recall of ALS's own unseen top 100 per test user."""
+    from .. import retrieval
+
+    _, _, test_users, relevant = _temporal()
+    return float(retrieval.candidate_recall(_als().recommend(test_users, k=100)[0], relevant).mean())
 
 
 @exercise
 def check_1(recall) -> CheckResult:
-    """Exercise 1: mean candidate recall of ALS's 100 unseen items per test user."""
-    verdict = numeric_verdict(recall, _als_recall(exclude_seen=True), "ALS's candidate recall at 100",
-                              explain="Set it beside EASE's and the merged pool's: a source earns its place in "
-                                      "the pool by what it finds that the others miss, not by its recall alone.")
+    """Exercise 1: mean candidate recall of the pool of 100 merged from EASE, item-kNN and ALS."""
+    import numpy as np
+
+    from .. import evaluation
+
+    three, two = np.array(_pool_recall(True)), np.array(_pool_recall(False))
+    third = evaluation.paired_test(three, two)
+    difference = (f"{third['mean difference']:+.4f} [{third['ci low']:+.4f}, {third['ci high']:+.4f}] against "
+                  f"the two-source pool's {two.mean():.4f}")
+    lesson = by_interval(third, f"ALS earns a slot: {difference}.",
+                         f"No measurable gain: {difference}. At a fixed size a third source only trades slots "
+                         "with the other two; it earns its place by what the ranker does with it.",
+                         f"ALS costs recall here: {difference}; its items take slots better ones had.")
+    verdict = numeric_verdict(recall, float(three.mean()), "the three-source pool's candidate recall at 100",
+                              explain=lesson)
     if verdict is not None:
         return verdict
-    if close(recall, _als_recall(exclude_seen=False)):
-        return wrong("your lists keep films the user has already rated, which can never be relevant: "
+    if close(recall, _als_recall()):
+        return wrong("that is ALS's own recall at 100; merge its list into the pool with EASE's and item-kNN's "
+                     "(retrieval.merge_candidates(..., n=100)).")
+    if close(recall, float(np.mean(_pool_recall(True, size=300)))):
+        return wrong("that pool holds up to 300 candidates; keep it at n=100, the size the ranker scores.")
+    if close(recall, float(np.mean(_pool_recall(True, exclude_seen=False)))):
+        return wrong("ALS's list keeps films the user has already rated, which can never be relevant: "
                      "recommend(..., exclude_seen=True).")
-    return wrong("fit ALS(random_state=0) on the temporal training split, take recommend(test_users, k=100), and "
-                 "average retrieval.candidate_recall(lists, relevant) over the test users.")
+    return wrong("fit ALS(random_state=0) on the temporal training split, take recommend(test_users, k=100), merge "
+                 "it after EASE's and item-kNN's lists with retrieval.merge_candidates(..., n=100), and average "
+                 "retrieval.candidate_recall(pool, relevant) over the test users.")
 
 
 @lru_cache(maxsize=1)
