@@ -86,6 +86,8 @@ class SyntheticTruth:
         Start of the window; week w covers days 7w .. 7w + 6 from it.
     drift_date : pandas.Timestamp or None
         From this date on, ``shifted_category_taste`` and ``shifted_item_popularity`` apply.
+    user_activity : ndarray, shape (n_users,)
+        The probability that a session is each user's (Zipf weights, summing to 1).
     """
 
     category_taste: np.ndarray
@@ -98,6 +100,7 @@ class SyntheticTruth:
     drift_date: pd.Timestamp | None = None
     shifted_category_taste: np.ndarray | None = None
     shifted_item_popularity: np.ndarray | None = None
+    user_activity: np.ndarray | None = None
 
     def affinity(self, user_ids, item_ids=None, after_drift: bool = False) -> np.ndarray:
         """True affinity ``a_ui = log(C · θ_u,c(i)) + s_ui``.
@@ -308,6 +311,7 @@ def make_synthetic(
         item_category=item_category, item_popularity=popularity, weekly_trend=weekly_trend,
         window_start=start, drift_date=drift_date,
         shifted_category_taste=shifted_taste, shifted_item_popularity=shifted_popularity,
+        user_activity=activity,
     )  # fmt: skip
     drift_offset = None if drift_date is None else (drift_date - start).total_seconds()
 
