@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_HTML = os.environ.get("BOOK_HTML")
 MODULES = ["data", "features", "split", "models", "retrieval", "evaluation", "tuning", "ranking", "rerank", "serving",
-           "monitoring", "experiments", "simulation", "offpolicy", "spark", "plotting", "exercises"]
+           "monitoring", "experiments", "simulation", "bandits", "offpolicy", "spark", "plotting", "exercises"]
 
 needs_chromium = pytest.mark.skipif(book_browser.find_chromium() is None,
                                     reason="browser test skipped: no Chromium installed (apt-get install chromium)")
