@@ -83,7 +83,8 @@ class EpsilonGreedy(_Bandit):
     Examples
     --------
     >>> policy = EpsilonGreedy(n_arms=3, epsilon=0.0, random_state=0)
-    >>> policy.update([0, 1, 2], None, [0, 1, 0]).select(np.zeros((2, 1))).tolist()
+    >>> _ = policy.update([0, 1, 2], None, [0, 1, 0])
+    >>> policy.select(np.zeros((2, 1))).tolist()
     [1, 1]
     """
 

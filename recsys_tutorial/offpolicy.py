@@ -1,9 +1,9 @@
 """Off-policy evaluation: a new policy's value estimated from the logs of another.
 
 A log holds rows (x_t, a_t, r_t): a context, the action the *logging* policy π₀ took, with its
-logged propensity π₀(a_t | x_t), and the reward. The value of a *target* policy π is
-V(π) = E_x E_{a∼π(·|x)} [r]. With the importance weight w_t = π(a_t | x_t) / π₀(a_t | x_t) and a
-reward model q̂(x, a)::
+logged propensity ``π₀(a_t | x_t)``, and the reward. The value of a *target* policy π is
+``V(π) = E_x E_{a∼π(·|x)} [r]``. With the importance weight ``w_t = π(a_t | x_t) / π₀(a_t | x_t)``
+and a reward model q̂(x, a)::
 
     DM      V̂ = 1/n Σ_t q̂(x_t, π)                          q̂(x, π) = Σ_a π(a|x) q̂(x, a)
     IPS     V̂ = 1/n Σ_t w_t r_t                              (Horvitz and Thompson, 1952)
@@ -20,7 +20,7 @@ weighted estimate is worth (Kong, 1992): far fewer than n when π and π₀ disa
 **Slates.** A round may show several items, one per position. When a click at a position depends
 only on the item there and the position (the position-based model), the value of a slate policy,
 expected clicks per round, is the sum over positions of each position's value, and each
-estimator applies per row with the *marginal* propensities π(a at position j | x) (Li et al.,
+estimator applies per row with the *marginal* propensities ``π(a at position j | x)`` (Li et al.,
 2018). Pass ``rounds`` (one id per row) to sum a round's rows before averaging, so that the
 interval treats the round, not the row, as the independent unit, and ``positions`` to SNIPS to
 normalise each position's weights separately.
@@ -75,7 +75,7 @@ class Estimate:
 
 
 def importance_weights(logging_propensity, target_propensity, clip: float | None = None) -> np.ndarray:
-    """w = π(a|x) / π₀(a|x) per logged row, capped at ``clip`` if given.
+    """``w = π(a|x) / π₀(a|x)`` per logged row, capped at ``clip`` if given.
 
     >>> importance_weights([0.5, 0.25], [0.25, 1.0], clip=2.0).tolist()
     [0.5, 2.0]

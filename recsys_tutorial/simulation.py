@@ -1,20 +1,20 @@
 """A user simulator with ground truth, for learning from logged feedback.
 
 The users of a synthetic world arrive in proportion to their activity. A policy shows each a
-*slate* of k items, one per position. The user examines position j with probability
+*slate* of k items, one per position. The user examines position j with probability::
 
     e_j = 1 / j^η                                   (the position-based model; Craswell et al., 2008)
 
-and clicks an examined item i with its attraction
+and clicks an examined item i with its attraction::
 
     ρ_ui = σ(logit(c₀) + β z_ui),    z_ui = (a_ui − mean a) / sd a,
 
 where a_ui is the world's true affinity (`SyntheticTruth.affinity`), c₀ the click rate at average
-affinity and β the slope. Examination and attraction are independent, so
+affinity and β the slope. Examination and attraction are independent, so::
 
     P(click at j | u, slate) = e_j ρ_{u, slate_j},
 
-and a policy π's value, its expected clicks per round, is exact:
+and a policy π's value, its expected clicks per round, is exact::
 
     V(π) = Σ_u p_u Σ_j e_j Σ_i P_π(i at j | u) ρ_ui.
 
@@ -126,7 +126,7 @@ class ClickSimulator:
         """A log of ``n_rounds`` rounds of ``policy``: one row per shown item.
 
         Columns: ``round``, ``user_id``, ``position`` (1 = top), ``item_id``, ``propensity``
-        (P(item at that position | user) under ``policy``) and ``click`` (0 or 1).
+        (the probability of that item at that position for that user under ``policy``) and ``click`` (0 or 1).
         """
         rng = np.random.default_rng(random_state)
         users = self.sample_users(n_rounds, rng)
@@ -143,7 +143,7 @@ class ClickSimulator:
         })  # fmt: skip
 
     def propensities(self, policy, users, slates) -> np.ndarray:
-        """P(slate_j at position j | user) under ``policy``, ``(n, k)``: each shown item's
+        """``P(slate_j at position j | user)`` under ``policy``, ``(n, k)``: each shown item's
         marginal propensity, computed once per distinct user."""
         users, slates = np.asarray(users), np.asarray(slates)
         distinct, row = np.unique(users, return_inverse=True)

@@ -18,13 +18,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import urllib.request
-import zipfile
 from pathlib import Path
+
+from .pypi import pip_download, read_checked, store_folder
 
 __all__ = ["fetch_movielens_100k", "default_cache_dir", "GROUPLENS_URL", "RECBOLE_REQUIREMENT",
            "GROUPLENS_FILES", "RECBOLE_FILES"]  # fmt: skip
@@ -49,7 +47,6 @@ _RECBOLE_SHA256 = {
     "ml-100k.item": "51d7cdf777ce5c0f5b32c1d947a4a81fe07d75e78abbe761e0cd4d0756064532",
     "ml-100k.user": "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972",
 }
-_PIP_TIMEOUT = 300  # seconds for the whole `pip download` (the wheel is about 2 MB)
 
 #: The three files of each copy, by role.
 GROUPLENS_FILES = {"ratings": "u.data", "items": "u.item", "users": "u.user"}
@@ -137,46 +134,14 @@ def _extract_from_recbole_wheel(cache: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         log.info("MovieLens-100K: downloading the %s wheel with pip", RECBOLE_REQUIREMENT)
         wheel = _pip_download_recbole(Path(tmp))
-        with zipfile.ZipFile(wheel) as archive:
-            missing = sorted({_RECBOLE_DIR + name for name in RECBOLE_FILES.values()} - set(archive.namelist()))
-            if missing:
-                raise ValueError(f"{wheel.name}: lacks {', '.join(missing)}")
-            contents = {name: archive.read(_RECBOLE_DIR + name) for name in RECBOLE_FILES.values()}
-    for name, content in contents.items():
-        digest = hashlib.sha256(content).hexdigest()
-        if digest != _RECBOLE_SHA256[name]:
-            raise ValueError(f"{wheel.name}: {name} has SHA-256 {digest}, expected {_RECBOLE_SHA256[name]}")
-
-    # Write into a scratch folder and rename it, so an interrupted run leaves no half copy.
-    target = cache / "ml-100k"
-    cache.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".ml-100k-", dir=cache))
-    for name, content in contents.items():
-        (scratch / name).write_bytes(content)
-    try:
-        scratch.rename(target)
-    except OSError:  # another process got there first
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not target.exists():
-            raise
+        contents = read_checked(wheel, _RECBOLE_DIR, _RECBOLE_SHA256)
+    target = store_folder(cache / "ml-100k", contents)
     log.info("MovieLens-100K: stored the RecBole copy in %s", target)
     return target
 
 
 def _pip_download_recbole(directory: Path) -> Path:
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--no-input", "--quiet", "--timeout", "15",
-        RECBOLE_REQUIREMENT, "-d", str(directory),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=_PIP_TIMEOUT, check=False)
-    wheels = sorted(directory.glob("recbole-*.whl"))
-    if result.returncode != 0 or not wheels:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise RuntimeError(
-            f"`pip download {RECBOLE_REQUIREMENT}` exited with {result.returncode}: {' '.join(detail[-3:])}"
-        )
-    return wheels[0]
+    return pip_download(RECBOLE_REQUIREMENT, directory)
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
