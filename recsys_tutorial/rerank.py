@@ -75,10 +75,13 @@ def category_cap(items, scores, categories, max_per_category: int, window: int |
     """At most ``max_per_category`` items of one category in any ``window`` consecutive positions.
 
     ``categories`` gives each item's category: an array indexed by item id, or a mapping
-    (dict, Series) from item id to category. With ``window=None`` the cap holds over the whole
-    list. Otherwise each position takes the earliest remaining item whose category still has
-    room in the last ``window − 1`` positions; items that never fit again are dropped, so the
-    list can come back shorter. Within those limits the model's order is kept.
+    (dict, Series) from item id to category. It may instead be an ``(n_items, n_categories)``
+    matrix of weights (dense or sparse; `genre_matrix` splits a weight of 1 among a film's genres):
+    then an item counts its weight towards each of its categories, and the cap holds on each
+    category's summed weight. With ``window=None`` the cap holds over the whole list. Otherwise
+    each position takes the earliest remaining item whose categories still have room in the last
+    ``window − 1`` positions; items that never fit again are dropped, so the list can come back
+    shorter. Within those limits the model's order is kept.
 
     >>> items, scores = [1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0]
     >>> categories = ["x", "a", "a", "a", "b"]
@@ -86,12 +89,19 @@ def category_cap(items, scores, categories, max_per_category: int, window: int |
     (array([1, 4]), array([4., 1.]))
     >>> category_cap(items, scores, categories, 1, window=2)
     (array([1, 4, 2]), array([4., 1., 3.]))
+    >>> # item 2 is half of each category
+    >>> shares = np.array([[1, 0], [1, 0], [0.5, 0.5], [0, 1]])
+    >>> category_cap([0, 1, 2, 3], [4.0, 3.0, 2.0, 1.0], shares, 2)[0]
+    array([0, 1, 3])
     """
     items, scores = _check_list(items, scores, "category_cap")
     if int(max_per_category) != max_per_category or max_per_category < 1:
         raise ValueError(f"category_cap: max_per_category must be an integer ≥ 1, got {max_per_category}")
     if window is not None and (int(window) != window or window < 1):
         raise ValueError(f"category_cap: window must be None or an integer ≥ 1, got {window}")
+    if sp.issparse(categories) or (isinstance(categories, np.ndarray) and categories.ndim == 2):
+        weights = _lookup_rows(categories, items, "category_cap", "categories")  # (n, C)
+        return _weighted_cap(items, scores, weights, max_per_category, window)
     codes = np.unique(_lookup(categories, items, "category_cap", "categories"), return_inverse=True)[1].ravel()
     if window is None:
         # The n-th item of a category (0-based) keeps its place while n < max_per_category.
@@ -364,29 +374,48 @@ class RerankPipeline:
 # A filter bubble in miniature
 
 
-def simulate_feedback_loop(score_items, history, n_sessions: int, k: int = 10, n_accepted: int = 1,
-                           n_candidates: int = 100, rerank=None) -> np.ndarray:
-    """Lists a user sees when each session's top ``n_accepted`` items join their history.
+def simulate_feedback_loop(fit, interactions: pd.DataFrame, users, n_sessions: int, k: int = 10,
+                           n_accepted: int = 1, n_candidates: int = 100, refit_every: int | None = None,
+                           rerank=None) -> np.ndarray:
+    """Lists ``users`` see when each session's top ``n_accepted`` items join their history and the
+    model is retrained on its own recommendations.
 
-    ``score_items(history)`` returns a score for every item of the catalogue given the history
-    (item ids); each session ranks the ``n_candidates`` best unseen items, applies
-    ``rerank(history, items, scores)`` if given, shows the first ``k`` and the user accepts the
-    first ``n_accepted`` of them. Returns the ``(n_sessions, k)`` lists shown. A deterministic
-    user who takes what is on top: the loop a model creates when it learns from its own
-    recommendations.
+    ``fit(interactions)`` trains a model on a DataFrame of ``user_id``, ``item_id`` rows and returns
+    ``score_items(history)``, a score for every item of the catalogue given a history (item ids).
+    The loop starts from ``interactions``. Each session, for each user in turn, ranks the
+    ``n_candidates`` best unseen items, applies ``rerank(user, history, items, scores)`` if given,
+    shows the first ``k``, and the user accepts the first ``n_accepted`` of them: they join the
+    user's history at once and the log of accepted items. Every ``refit_every`` sessions the model
+    is fitted again on ``interactions`` plus that log (``None``: never; only the histories grow).
+    Returns the ``(len(users), n_sessions, k)`` lists shown, -1 padding a short one.
+
+    A deterministic user who takes what is on top: the loop a system creates when it learns from
+    the clicks on its own lists.
     """
-    history = [int(i) for i in history]
-    shown = np.full((n_sessions, k), -1, dtype=np.int64)
+    if refit_every is not None and (int(refit_every) != refit_every or refit_every < 1):
+        raise ValueError(f"simulate_feedback_loop: refit_every must be None or an integer ≥ 1, got {refit_every}")
+    users = np.asarray(users)
+    seen = interactions.groupby("user_id")["item_id"].apply(list)
+    histories = {int(u): [int(i) for i in seen.get(u, [])] for u in users}
+    accepted: list[tuple[int, int]] = []
+    score_items = fit(interactions)
+    shown = np.full((len(users), n_sessions, k), -1, dtype=np.int64)
     for session in range(n_sessions):
-        scores = np.asarray(score_items(np.asarray(history, dtype=np.int64)), dtype=float).copy()
-        scores[history] = -np.inf
-        candidates = np.argsort(-scores, kind="stable")[:n_candidates]
-        candidates = candidates[np.isfinite(scores[candidates])]
-        items, _ = (candidates, scores[candidates]) if rerank is None else rerank(
-            np.asarray(history, dtype=np.int64), candidates, scores[candidates]
-        )
-        shown[session, : len(items[:k])] = items[:k]
-        history.extend(int(i) for i in items[:n_accepted])
+        if refit_every is not None and session > 0 and session % refit_every == 0:
+            logged = pd.DataFrame(accepted, columns=["user_id", "item_id"])
+            score_items = fit(pd.concat([interactions[["user_id", "item_id"]], logged], ignore_index=True))
+        for row, user in enumerate(users):
+            history = np.asarray(histories[int(user)], dtype=np.int64)
+            scores = np.asarray(score_items(history), dtype=float).copy()
+            scores[history] = -np.inf
+            candidates = np.argsort(-scores, kind="stable")[:n_candidates]
+            candidates = candidates[np.isfinite(scores[candidates])]
+            items, _ = (candidates, scores[candidates]) if rerank is None else rerank(
+                user, history, candidates, scores[candidates]
+            )
+            shown[row, session, : len(items[:k])] = items[:k]
+            histories[int(user)].extend(int(i) for i in items[:n_accepted])
+            accepted.extend((int(user), int(i)) for i in items[:n_accepted])
     return shown
 
 
@@ -479,3 +508,26 @@ def _nth_of_its_kind(codes: np.ndarray) -> np.ndarray:
 def _resorted(items: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, kind="stable")
     return items[order], scores[order]
+
+
+def _weighted_cap(items, scores, weights, cap, window):
+    """`category_cap` over an ``(n, C)`` matrix of category weights: each category's summed weight ≤ cap."""
+    room = cap + 1e-9  # three films of three genres each sum to 1 up to rounding
+    if window is None:
+        total = np.zeros(weights.shape[1])
+        keep = np.zeros(len(items), dtype=bool)
+        for i, row in enumerate(weights):
+            if (total + row <= room).all():
+                keep[i] = True
+                total += row
+        return items[keep], scores[keep]
+    remaining = np.arange(len(items))
+    placed: list[int] = []
+    while len(remaining):
+        recent = weights[placed[-(window - 1) :]].sum(axis=0) if window > 1 else 0.0
+        fits = np.flatnonzero((recent + weights[remaining] <= room).all(axis=1))
+        if not len(fits):  # every remaining item would overfill a category in the window
+            break
+        placed.append(int(remaining[fits[0]]))
+        remaining = np.delete(remaining, fits[0])
+    return items[placed], scores[placed]

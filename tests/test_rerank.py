@@ -140,6 +140,50 @@ def test_category_cap_hand_example():
     assert category_cap([0, 1, 3], [3.0, 2.0, 1.0], categories, 1, window=2)[0].tolist() == [0]
 
 
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(user_lists(), st.integers(1, 3), st.one_of(st.none(), st.integers(1, 6)))
+def test_a_one_hot_weight_matrix_caps_exactly_as_labels_do(case, cap, window):
+    n, items, scores, rng = case
+    codes = rng.integers(0, 3, n)
+    one_hot = np.eye(3)[codes]
+    for matrix in (one_hot, sp.csr_matrix(one_hot)):
+        weighted = category_cap(items, scores, matrix, cap, window=window)
+        labelled = category_cap(items, scores, codes, cap, window=window)
+        np.testing.assert_array_equal(weighted[0], labelled[0])
+        np.testing.assert_array_equal(weighted[1], labelled[1])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(user_lists(), st.integers(1, 3), st.one_of(st.none(), st.integers(1, 6)))
+def test_weighted_category_cap_holds_on_every_categorys_summed_weight(case, cap, window):
+    n, items, scores, rng = case
+    shares = rng.random((n, 4)) * (rng.random((n, 4)) < 0.5)
+    shares[np.arange(n), rng.integers(0, 4, n)] += 0.1  # every item has a category
+    shares /= shares.sum(axis=1, keepdims=True)  # each item's weights sum to 1, as genre_matrix's do
+    out_items, _ = category_cap(items, scores, shares, cap, window=window)
+    width = len(out_items) if window is None else window
+    for start in range(max(len(out_items) - width + 1, 1)):
+        assert (shares[out_items[start : start + width]].sum(axis=0) <= cap + 1e-9).all()
+    if window is None:  # greedy in the model's order: an item is dropped only if it would overfill
+        position = {item: j for j, item in enumerate(items)}
+        assert all(np.diff([position[i] for i in out_items]) > 0)
+        for j, item in enumerate(items):
+            if item not in out_items:
+                before = [i for i in out_items if position[i] < j]
+                assert (shares[before].sum(axis=0) + shares[item] > cap + 1e-9).any()
+
+
+def test_weighted_category_cap_hand_example():
+    # Films 0 and 1 are pure Action, 2 is half Action half Comedy, 3 pure Comedy. At most 2 of a genre:
+    # 0 and 1 fill Action, 2 would make 2.5, so it goes; 3 fits. Three thirds sum to one despite rounding.
+    genres = sp.csr_matrix(np.array([[1, 0], [1, 0], [0.5, 0.5], [0, 1]]))
+    assert category_cap([0, 1, 2, 3], [4.0, 3.0, 2.0, 1.0], genres, 2)[0].tolist() == [0, 1, 3]
+    # in any 2 consecutive slots at most 1: 0, then 3 (1 and 2 would overfill Action), then 1; 2 never fits
+    assert category_cap([0, 1, 2, 3], [4.0, 3.0, 2.0, 1.0], genres, 1, window=2)[0].tolist() == [0, 3, 1]
+    thirds = np.full((3, 3), 1 / 3)
+    assert category_cap([0, 1, 2], [3.0, 2.0, 1.0], thirds, 1)[0].tolist() == [0, 1, 2]
+
 # --- mmr and calibrate: properties ------------------------------------------------------------
 
 
@@ -422,33 +466,57 @@ def test_pipeline_rejects_a_rule_that_repeats_or_invents_items(rule):
 # --- simulate_feedback_loop -------------------------------------------------------------------
 
 
+def _loop(fit, histories, **kwargs):
+    interactions = pd.DataFrame(
+        [(user, item) for user, items in histories.items() for item in items], columns=["user_id", "item_id"]
+    )
+    return simulate_feedback_loop(fit, interactions, users=list(histories), **kwargs)
+
+
 def test_feedback_loop_with_a_fixed_model_walks_down_its_ranking():
     # Scores ignore the history: item 0 best, then 1, 2, ... Item 3 is already seen. Each session shows
     # the next k unseen items and the user takes the first, so session s shows the ranking minus item 3
     # minus the first s accepted items.
-    fixed = lambda history: -np.arange(10.0)  # noqa: E731
-    shown = simulate_feedback_loop(fixed, history=[3], n_sessions=4, k=3)
+    fixed = lambda interactions: lambda history: -np.arange(10.0)  # noqa: E731
+    shown = _loop(fixed, {0: [3]}, n_sessions=4, k=3)
     unseen = [0, 1, 2, 4, 5, 6, 7, 8, 9]
-    assert shown.shape == (4, 3)
-    assert shown.tolist() == [unseen[s : s + 3] for s in range(4)]
-    # two accepted a session; a candidate pool smaller than k pads with -1
-    shown = simulate_feedback_loop(fixed, [], n_sessions=2, k=3, n_accepted=2, n_candidates=2)
-    assert shown.tolist() == [[0, 1, -1], [2, 3, -1]]
+    assert shown.shape == (1, 4, 3)
+    assert shown[0].tolist() == [unseen[s : s + 3] for s in range(4)]
+    # two accepted a session; a candidate pool smaller than k pads with -1; users are independent
+    shown = _loop(fixed, {0: [9], 1: [8]}, n_sessions=2, k=3, n_accepted=2, n_candidates=2)
+    assert shown.tolist() == [[[0, 1, -1], [2, 3, -1]], [[0, 1, -1], [2, 3, -1]]]
 
 
-def test_feedback_loop_calls_rerank_with_the_history_and_the_candidates():
+def test_feedback_loop_calls_rerank_with_the_user_history_and_candidates():
     calls = []
 
-    def reverse(history, items, scores):
-        calls.append((history.tolist(), items.tolist(), scores.tolist()))
+    def reverse(user, history, items, scores):
+        calls.append((user, history.tolist(), items.tolist(), scores.tolist()))
         return items[::-1], scores[::-1]
 
-    shown = simulate_feedback_loop(
-        lambda history: -np.arange(6.0), [5], n_sessions=2, k=2, n_candidates=3, rerank=reverse
-    )
+    fixed = lambda interactions: lambda history: -np.arange(6.0)  # noqa: E731
+    shown = _loop(fixed, {7: [5]}, n_sessions=2, k=2, n_candidates=3, rerank=reverse)
     # session 0: candidates 0 1 2, reversed 2 1 0: shows (2, 1), the user takes 2
-    assert calls == [([5], [0, 1, 2], [0.0, -1.0, -2.0]), ([5, 2], [0, 1, 3], [0.0, -1.0, -3.0])]
-    assert shown.tolist() == [[2, 1], [3, 1]]
+    assert calls == [(7, [5], [0, 1, 2], [0.0, -1.0, -2.0]), (7, [5, 2], [0, 1, 3], [0.0, -1.0, -3.0])]
+    assert shown.tolist() == [[[2, 1], [3, 1]]]
+
+
+def test_feedback_loop_refits_on_the_logged_acceptances():
+    # The model scores items by how often they appear in its training data: a refit sees the log.
+    fits = []
+
+    def fit(interactions):
+        fits.append(interactions[["user_id", "item_id"]].to_numpy().tolist())
+        counts = np.bincount(interactions["item_id"], minlength=6).astype(float)
+        return lambda history: counts - 0.01 * np.arange(6)  # ties: the lower id first
+
+    shown = _loop(fit, {0: [0], 1: [0, 1]}, n_sessions=3, k=1, refit_every=2)
+    assert len(fits) == 2  # at the start, and before session 2
+    assert fits[1] == [[0, 0], [1, 0], [1, 1], [0, 1], [1, 2], [0, 2], [1, 3]]  # training rows, then the log
+    # item 1 (count 1) leads at first; after the refit, 2 has been accepted twice
+    assert shown[:, :, 0].tolist() == [[1, 2, 3], [2, 3, 4]]
+    _loop(fit, {0: [0], 1: [0, 1]}, n_sessions=3, k=1)
+    assert len(fits) == 3  # one fit only
 
 
 # --- bad input --------------------------------------------------------------------------------
