@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-__all__ = ["Estimate", "dm", "ips", "snips", "dr", "dr_shrinkage", "effective_sample_size", "importance_weights"]
+__all__ = ["Estimate", "dm", "ips", "snips", "dr", "dr_shrinkage", "effective_sample_size", "importance_weights",
+           "BinnedRewardModel", "estimate_all", "ESTIMATORS", "error_table"]
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,104 @@ def dr_shrinkage(reward, logging_propensity, target_propensity, q_logged, q_targ
     weights = importance_weights(logging_propensity, target_propensity)
     shrunk = lam * weights / (weights**2 + lam) if lam > 0 else np.zeros_like(weights)
     return _doubly_robust(rewards, shrunk, q_logged, q_target, rounds, alpha)
+
+
+#: The estimators `estimate_all` runs, in the order of its table.
+ESTIMATORS = ("DM", "IPS", "clipped IPS", "SNIPS", "DR", "DR-OS")
+
+
+def estimate_all(reward, logging_propensity, target_propensity, q_logged, q_target, rounds=None, positions=None,
+                 clip: float = 10.0, lam: float = 10.0, alpha: float = 0.05) -> pd.DataFrame:  # fmt: skip
+    """Every estimator of this module on one log: a table indexed by `ESTIMATORS`, with the columns
+    of `Estimate` (``value``, ``ci_low``, ``ci_high``, ``std_error``, ``n_rounds``,
+    ``effective_sample_size``). ``clip`` caps the clipped IPS weights, ``lam`` is DR-OS's λ.
+
+    >>> half = [0.5, 0.5]
+    >>> table = estimate_all([1, 0], half, [1, 0], half, half)
+    >>> table["value"].round(4).tolist()
+    [0.5, 1.0, 1.0, 1.0, 1.0, 0.8571]
+    """
+    estimates = {
+        "DM": dm(q_target, rounds, alpha),
+        "IPS": ips(reward, logging_propensity, target_propensity, rounds=rounds, alpha=alpha),
+        "clipped IPS": ips(reward, logging_propensity, target_propensity, clip=clip, rounds=rounds, alpha=alpha),
+        "SNIPS": snips(reward, logging_propensity, target_propensity, rounds=rounds, positions=positions, alpha=alpha),
+        "DR": dr(reward, logging_propensity, target_propensity, q_logged, q_target, rounds=rounds, alpha=alpha),
+        "DR-OS": dr_shrinkage(reward, logging_propensity, target_propensity, q_logged, q_target, lam=lam,
+                              rounds=rounds, alpha=alpha),
+    }  # fmt: skip
+    rows = [estimate.to_dict() for estimate in estimates.values()]
+    return pd.DataFrame(rows, index=pd.Index(list(estimates), name="estimator"))
+
+
+def error_table(estimates: pd.DataFrame, truth: float) -> pd.DataFrame:
+    """How each estimator did over many logs, against the true value.
+
+    ``estimates`` has one row per log and estimator (columns ``estimator``, ``value``,
+    ``ci_low``, ``ci_high``). Returns, per estimator: ``bias`` (mean error), its standard error,
+    ``sd``, ``rmse`` and ``coverage`` (the share of intervals holding ``truth``).
+
+    >>> logs = pd.DataFrame({"estimator": ["IPS"] * 2, "value": [0.9, 1.3],
+    ...                      "ci_low": [0.5, 1.1], "ci_high": [1.2, 1.5]})
+    >>> errors = error_table(logs, truth=1.0).loc["IPS"]
+    >>> errors[["bias", "rmse", "coverage"]].round(4).tolist()
+    [0.1, 0.2236, 0.5]
+    """
+    errors = estimates.assign(error=estimates["value"] - truth,
+                              covered=(estimates["ci_low"] <= truth) & (truth <= estimates["ci_high"]))  # fmt: skip
+    grouped = errors.groupby("estimator", sort=False)
+    table = pd.DataFrame({
+        "bias": grouped["error"].mean(),
+        "bias_se": grouped["error"].std(ddof=1) / np.sqrt(grouped.size()),
+        "sd": grouped["value"].std(ddof=1),
+        "rmse": np.sqrt(grouped["error"].apply(lambda error: float(np.mean(error**2)))),
+        "coverage": grouped["covered"].mean(),
+    })  # fmt: skip
+    return table
+
+
+class BinnedRewardModel:
+    """A reward model for DM and DR: the click rate of each (score bin, position) cell.
+
+    The scores of a ranking model are cut at their deciles (``n_bins`` bins), and each cell's rate
+    is its clicks over its impressions, shrunk towards the log's overall rate by
+    ``prior_strength`` pseudo-impressions, so that empty cells predict the overall rate.
+
+    >>> model = BinnedRewardModel(n_bins=2, prior_strength=0.0)
+    >>> _ = model.fit([0.1, 0.2, 0.8, 0.9], [1, 1, 1, 1], [0, 0, 1, 1])
+    >>> model.predict([0.15, 0.85], [1, 1]).tolist()
+    [0.0, 1.0]
+    """
+
+    def __init__(self, n_bins: int = 10, prior_strength: float = 10.0):
+        self.n_bins = n_bins
+        self.prior_strength = prior_strength
+
+    def fit(self, score, position, reward) -> BinnedRewardModel:
+        score = _as_column(score, "score")
+        position = _as_column(position, "position", length=len(score)).astype(np.int64)
+        reward = _as_column(reward, "reward", length=len(score))
+        if position.min() < 1:
+            raise ValueError("BinnedRewardModel: positions are counted from 1")
+        self.edges_ = np.quantile(score, np.linspace(0, 1, self.n_bins + 1)[1:-1])
+        self.n_positions_ = int(position.max())
+        cell = self._cell(score, position)
+        size = self.n_bins * self.n_positions_
+        clicks = np.bincount(cell, weights=reward, minlength=size)
+        shown = np.bincount(cell, minlength=size)
+        overall = reward.mean()
+        rates = (clicks + self.prior_strength * overall) / np.maximum(shown + self.prior_strength, 1e-12)
+        self.table_ = rates.reshape(self.n_bins, self.n_positions_)  # (score bin, position)
+        return self
+
+    def predict(self, score, position) -> np.ndarray:
+        """q̂ for each (score, position); positions beyond those fitted use the last one's rates."""
+        score = np.asarray(score, dtype=np.float64)
+        position = np.minimum(np.asarray(position, dtype=np.int64), self.n_positions_)
+        return self.table_.ravel()[self._cell(score, position)]
+
+    def _cell(self, score, position) -> np.ndarray:
+        return np.searchsorted(self.edges_, score, side="right") * self.n_positions_ + (position - 1)
 
 
 # ---------------------------------------------------------------------------------------------

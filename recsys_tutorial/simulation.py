@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["ClickSimulator", "UniformPolicy", "GreedyPolicy", "PlackettLucePolicy", "plackett_luce_marginals"]
+__all__ = ["ClickSimulator", "UniformPolicy", "GreedyPolicy", "PlackettLucePolicy", "plackett_luce_marginals",
+           "offpolicy_study"]
 
 
 class ClickSimulator:
@@ -199,10 +200,14 @@ class GreedyPolicy:
             raise ValueError(f"GreedyPolicy: expected scores of shape (n_users, n_items), got {self.scores.shape}")
         if not 0 <= epsilon <= 1:
             raise ValueError(f"GreedyPolicy: epsilon must be in [0, 1], got {epsilon!r}")
+        self._top = {}
 
     def top(self, users, slate_size: int) -> np.ndarray:
         """Each user's top ``slate_size`` items, best first."""
-        return np.argsort(-self.scores[np.asarray(users)], axis=1, kind="stable")[:, :slate_size]
+        # Sorted once for every user (the scores are fixed), then looked up.
+        if slate_size not in self._top:
+            self._top[slate_size] = np.argsort(-self.scores, axis=1, kind="stable")[:, :slate_size]
+        return self._top[slate_size][np.asarray(users)].copy()
 
     def sample(self, users, slate_size: int, n_items: int, rng) -> np.ndarray:
         rng = np.random.default_rng(rng)
@@ -258,7 +263,10 @@ class PlackettLucePolicy:
         rng = np.random.default_rng(rng)
         logits = self.scores[np.asarray(users)] / self.temperature
         perturbed = logits + rng.gumbel(size=logits.shape)
-        return np.argsort(-perturbed, axis=1, kind="stable")[:, :slate_size]
+        # The k largest, then sorted: the same as a full sort's first k, at a fraction of its cost.
+        best = np.argpartition(-perturbed, slate_size - 1, axis=1)[:, :slate_size]
+        order = np.argsort(-np.take_along_axis(perturbed, best, axis=1), axis=1, kind="stable")
+        return np.take_along_axis(best, order, axis=1)
 
     def marginals(self, users, slate_size: int, n_items: int) -> np.ndarray:
         _check_items(self.scores, n_items)
@@ -310,6 +318,47 @@ def plackett_luce_marginals(probabilities, slate_size: int) -> np.ndarray:
             # Remove the pairs in which i is a or b.
             marginals[rows, 2] = q * (total - pairs.sum(axis=2) - pairs.sum(axis=1))
     return marginals
+
+
+def offpolicy_study(simulator: ClickSimulator, logging, target, target_scores, n_logs: int = 200,
+                    n_rounds: int = 3_000, clip: float = 10.0, lam: float = 10.0, random_state: int = 0,
+                    show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Every estimator of `recsys_tutorial.offpolicy` on ``n_logs`` independent logs of ``logging``,
+    each estimating the value of ``target``.
+
+    Each log has ``n_rounds`` rounds, drawn with its own seed (``random_state`` + log number). The
+    reward model of DM and DR is a `~recsys_tutorial.offpolicy.BinnedRewardModel` over
+    ``target_scores`` (the target's ranking model, ``(n_users, n_items)``), fitted on that log;
+    its expectation under the target sums over the target's marginal propensities. Returns one
+    row per log and estimator: ``log``, ``estimator`` and the columns of
+    `~recsys_tutorial.offpolicy.estimate_all`. Compare with ``simulator.value(target)`` through
+    `~recsys_tutorial.offpolicy.error_table`.
+    """
+    from tqdm.auto import tqdm
+
+    from . import offpolicy
+
+    target_scores = np.asarray(target_scores, dtype=np.float64)
+    _check_items(target_scores, simulator.n_items)
+    k = simulator.slate_size
+    positions = np.arange(1, k + 1)
+    tables = []
+    for log_number in tqdm(range(n_logs), disable=not show_progress, desc="logs", leave=False):
+        log = simulator.log(logging, n_rounds, random_state=random_state + log_number)
+        slates = log["item_id"].to_numpy().reshape(-1, k)
+        users = log["user_id"].to_numpy()[::k]
+        target_propensity = simulator.propensities(target, users, slates).ravel()
+        scores = target_scores[log["user_id"].to_numpy(), log["item_id"].to_numpy()]
+        reward_model = offpolicy.BinnedRewardModel().fit(scores, log["position"], log["click"])
+        # q̂(x, π) at position j: Σ_i P_π(i at j | x) q̂(x, i, j), with q̂ for every user and item
+        q_every = np.stack([reward_model.predict(target_scores, np.full(target_scores.shape, j)) for j in positions],
+                           axis=1)  # (n_users, k, n_items)  # fmt: skip
+        q_target = np.einsum("nki,nki->nk", target.marginals(users, k, simulator.n_items), q_every[users]).ravel()
+        q_logged = reward_model.predict(scores, log["position"])
+        table = offpolicy.estimate_all(log["click"], log["propensity"], target_propensity, q_logged, q_target,
+                                       rounds=log["round"], positions=log["position"], clip=clip, lam=lam)  # fmt: skip
+        tables.append(table.reset_index().assign(log=log_number))
+    return pd.concat(tables, ignore_index=True)[["log", "estimator", *table.columns]]
 
 
 # ---------------------------------------------------------------------------------------------

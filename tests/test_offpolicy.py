@@ -1,6 +1,7 @@
 """Off-policy estimators: hand-worked logs, statsmodels' intervals, and unbiasedness over many logs."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from statsmodels.stats.weightstats import DescrStatsW
 
@@ -144,3 +145,41 @@ def test_clipping_trades_bias_for_variance():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+def test_estimate_all_runs_every_estimator_with_its_settings():
+    table = offpolicy.estimate_all(REWARD, LOGGING, TARGET, Q_LOGGED, Q_TARGET, clip=1.5, lam=4.0)
+    assert table.index.tolist() == list(offpolicy.ESTIMATORS)
+    assert table.loc["IPS", "value"] == pytest.approx(IPS) and table.loc["DR", "value"] == pytest.approx(DR)
+    assert table.loc["clipped IPS", "value"] == pytest.approx(3 / 4)
+    assert table.loc["DR-OS", "value"] == pytest.approx(
+        offpolicy.dr_shrinkage(REWARD, LOGGING, TARGET, Q_LOGGED, Q_TARGET, lam=4.0).value
+    )
+
+
+def test_error_table_on_hand_made_estimates():
+    estimates = pd.DataFrame({
+        "estimator": ["A", "A", "A", "B", "B", "B"],
+        "value": [1.0, 2.0, 3.0, 2.0, 2.0, 2.0],
+        "ci_low": [0.0, 1.5, 2.5, 1.9, 1.9, 1.9],
+        "ci_high": [2.4, 2.5, 3.5, 2.1, 2.1, 2.1],
+    })  # fmt: skip
+    table = offpolicy.error_table(estimates, truth=2.5)
+    assert table.loc["A", "bias"] == pytest.approx(-0.5) and table.loc["B", "bias"] == pytest.approx(-0.5)
+    assert table.loc["A", "rmse"] == pytest.approx(np.sqrt((2.25 + 0.25 + 0.25) / 3))
+    assert table.loc["A", "sd"] == pytest.approx(1.0) and table.loc["B", "sd"] == pytest.approx(0.0)
+    assert table.loc["A", "coverage"] == pytest.approx(2 / 3) and table.loc["B", "coverage"] == 0.0
+
+
+def test_the_binned_reward_model_shrinks_each_cell_towards_the_overall_rate():
+    score = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    position = np.array([1, 1, 2, 1, 1, 2])
+    reward = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+    model = offpolicy.BinnedRewardModel(n_bins=2, prior_strength=2.0).fit(score, position, reward)
+    overall = 2 / 6
+    # low bin, position 1: 0 clicks of 2; high bin, position 1: 2 of 2
+    assert model.predict([0.15], [1])[0] == pytest.approx((0 + 2 * overall) / (2 + 2))
+    assert model.predict([0.85], [1])[0] == pytest.approx((2 + 2 * overall) / (2 + 2))
+    assert model.predict([0.85], [5])[0] == model.predict([0.85], [2])[0]  # beyond the last position
+    with pytest.raises(ValueError, match="positions are counted from 1"):
+        offpolicy.BinnedRewardModel().fit(score, position - 1, reward)

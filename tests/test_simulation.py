@@ -142,3 +142,21 @@ def test_every_position_examined_when_the_exponent_is_zero(world):
 def test_bad_input_is_named(world, call, message):
     with pytest.raises(ValueError, match=message):
         call(world)
+
+
+def test_the_offpolicy_study_estimates_each_log_with_every_estimator(simulator):
+    scores = np.log(simulator.attraction)
+    logging = simulation.PlackettLucePolicy(scores, temperature=2.0)
+    target = simulation.GreedyPolicy(scores)
+    study = simulation.offpolicy_study(simulator, logging, target, scores, n_logs=40, n_rounds=1_000)
+    assert len(study) == 40 * len(offpolicy.ESTIMATORS) and study["log"].nunique() == 40
+    errors = offpolicy.error_table(study, simulator.value(target))
+    # IPS is unbiased; with the true attraction's order as the reward model's score, DR is tighter
+    assert abs(errors.loc["IPS", "bias"]) < 3 * errors.loc["IPS", "bias_se"]
+    assert errors.loc["DR", "sd"] < errors.loc["IPS", "sd"]
+    # each log is the one `log` draws with its seed
+    first = simulator.log(logging, 1_000, random_state=0)
+    slates, users = first["item_id"].to_numpy().reshape(-1, 3), first["user_id"].to_numpy()[::3]
+    ips = offpolicy.ips(first["click"], first["propensity"], simulator.propensities(target, users, slates).ravel(),
+                        rounds=first["round"])  # fmt: skip
+    assert study.query("log == 0 and estimator == 'IPS'")["value"].item() == pytest.approx(ips.value)
