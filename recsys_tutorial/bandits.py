@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 __all__ = ["EpsilonGreedy", "ThompsonSampling", "LinUCB", "simulate"]
 
@@ -229,7 +229,7 @@ def simulate(policy, simulator, n_rounds: int, batch_size: int = 100, arrivals: 
     clicks = np.empty(n_rounds, dtype=np.int64)
     best = np.empty(n_rounds)
     starts = range(0, n_rounds, batch_size)
-    for start in tqdm(starts, disable=not show_progress, desc=type(policy).__name__, leave=False):
+    for start in tqdm(starts, disable=not show_progress, desc=type(policy).__name__):
         rows = slice(start, min(start + batch_size, n_rounds))
         batch_users = users[rows]
         available = arrival_round <= start

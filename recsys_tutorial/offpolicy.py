@@ -260,7 +260,9 @@ class BinnedRewardModel:
 
     The scores of a ranking model are cut at their deciles (``n_bins`` bins), and each cell's rate
     is its clicks over its impressions, shrunk towards the log's overall rate by
-    ``prior_strength`` pseudo-impressions, so that empty cells predict the overall rate.
+    ``prior_strength`` pseudo-impressions, so that empty cells predict the overall rate. With
+    ``n_bins=None`` every distinct score is its own bin (for a key such as an item id), and a
+    score never seen in fitting predicts the overall rate.
 
     >>> model = BinnedRewardModel(n_bins=2, prior_strength=0.0)
     >>> _ = model.fit([0.1, 0.2, 0.8, 0.9], [1, 1, 1, 1], [0, 0, 1, 1])
@@ -278,25 +280,41 @@ class BinnedRewardModel:
         reward = _as_column(reward, "reward", length=len(score))
         if position.min() < 1:
             raise ValueError("BinnedRewardModel: positions are counted from 1")
-        self.edges_ = np.quantile(score, np.linspace(0, 1, self.n_bins + 1)[1:-1])
+        if self.n_bins is None:
+            self.edges_ = np.unique(score)  # one bin per distinct value
+        else:
+            self.edges_ = np.quantile(score, np.linspace(0, 1, self.n_bins + 1)[1:-1])
         self.n_positions_ = int(position.max())
         cell = self._cell(score, position)
-        size = self.n_bins * self.n_positions_
+        size = self._n_cells * self.n_positions_
         clicks = np.bincount(cell, weights=reward, minlength=size)
         shown = np.bincount(cell, minlength=size)
         overall = reward.mean()
         rates = (clicks + self.prior_strength * overall) / np.maximum(shown + self.prior_strength, 1e-12)
-        self.table_ = rates.reshape(self.n_bins, self.n_positions_)  # (score bin, position)
+        self.table_ = rates.reshape(self._n_cells, self.n_positions_)  # (score bin, position)
+        self.overall_ = float(overall)
         return self
 
     def predict(self, score, position) -> np.ndarray:
         """q̂ for each (score, position); positions beyond those fitted use the last one's rates."""
         score = np.asarray(score, dtype=np.float64)
         position = np.minimum(np.asarray(position, dtype=np.int64), self.n_positions_)
-        return self.table_.ravel()[self._cell(score, position)]
+        predicted = self.table_.ravel()[self._cell(score, position)]
+        if self.n_bins is None:
+            seen = np.isin(score, self.edges_)
+            predicted = np.where(seen, predicted, self.overall_)
+        return predicted
+
+    @property
+    def _n_cells(self) -> int:
+        return len(self.edges_) if self.n_bins is None else self.n_bins
 
     def _cell(self, score, position) -> np.ndarray:
-        return np.searchsorted(self.edges_, score, side="right") * self.n_positions_ + (position - 1)
+        if self.n_bins is None:
+            bins = np.minimum(np.searchsorted(self.edges_, score, side="left"), len(self.edges_) - 1)
+        else:
+            bins = np.searchsorted(self.edges_, score, side="right")
+        return bins * self.n_positions_ + (position - 1)
 
 
 # ---------------------------------------------------------------------------------------------

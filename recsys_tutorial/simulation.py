@@ -321,8 +321,8 @@ def plackett_luce_marginals(probabilities, slate_size: int) -> np.ndarray:
 
 
 def offpolicy_study(simulator: ClickSimulator, logging, target, target_scores, n_logs: int = 200,
-                    n_rounds: int = 3_000, clip: float = 10.0, lam: float = 10.0, random_state: int = 0,
-                    show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
+                    n_rounds: int = 3_000, clip: float = 10.0, lam: float = 10.0, propensities_from=None,
+                    random_state: int = 0, show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
     """Every estimator of `recsys_tutorial.offpolicy` on ``n_logs`` independent logs of ``logging``,
     each estimating the value of ``target``.
 
@@ -333,8 +333,12 @@ def offpolicy_study(simulator: ClickSimulator, logging, target, target_scores, n
     row per log and estimator: ``log``, ``estimator`` and the columns of
     `~recsys_tutorial.offpolicy.estimate_all`. Compare with ``simulator.value(target)`` through
     `~recsys_tutorial.offpolicy.error_table`.
+
+    ``propensities_from`` replaces the logged propensities by another policy's (the mistake of
+    recomputing them from a model other than the one that chose what was shown); by default the
+    logged ones are used.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from . import offpolicy
 
@@ -343,11 +347,13 @@ def offpolicy_study(simulator: ClickSimulator, logging, target, target_scores, n
     k = simulator.slate_size
     positions = np.arange(1, k + 1)
     tables = []
-    for log_number in tqdm(range(n_logs), disable=not show_progress, desc="logs", leave=False):
+    for log_number in tqdm(range(n_logs), disable=not show_progress, desc="logs"):
         log = simulator.log(logging, n_rounds, random_state=random_state + log_number)
         slates = log["item_id"].to_numpy().reshape(-1, k)
         users = log["user_id"].to_numpy()[::k]
         target_propensity = simulator.propensities(target, users, slates).ravel()
+        if propensities_from is not None:
+            log["propensity"] = simulator.propensities(propensities_from, users, slates).ravel()
         scores = target_scores[log["user_id"].to_numpy(), log["item_id"].to_numpy()]
         reward_model = offpolicy.BinnedRewardModel().fit(scores, log["position"], log["click"])
         # q̂(x, π) at position j: Σ_i P_π(i at j | x) q̂(x, i, j), with q̂ for every user and item

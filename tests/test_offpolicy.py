@@ -183,3 +183,10 @@ def test_the_binned_reward_model_shrinks_each_cell_towards_the_overall_rate():
     assert model.predict([0.85], [5])[0] == model.predict([0.85], [2])[0]  # beyond the last position
     with pytest.raises(ValueError, match="positions are counted from 1"):
         offpolicy.BinnedRewardModel().fit(score, position - 1, reward)
+
+
+def test_a_reward_model_keyed_by_value_has_one_cell_per_value_and_the_overall_rate_for_the_unseen():
+    items = np.array([3, 3, 7, 7, 7, 9])
+    model = offpolicy.BinnedRewardModel(n_bins=None, prior_strength=0.0).fit(items, np.ones(6), [1, 0, 1, 1, 1, 0])
+    assert model.predict([3, 7, 9], [1, 1, 1]).tolist() == [0.5, 1.0, 0.0]
+    assert model.predict([5, 12], [1, 1]).tolist() == [4 / 6, 4 / 6]

@@ -160,3 +160,15 @@ def test_the_offpolicy_study_estimates_each_log_with_every_estimator(simulator):
     ips = offpolicy.ips(first["click"], first["propensity"], simulator.propensities(target, users, slates).ravel(),
                         rounds=first["round"])  # fmt: skip
     assert study.query("log == 0 and estimator == 'IPS'")["value"].item() == pytest.approx(ips.value)
+
+
+def test_propensities_from_another_policy_bias_ips(simulator):
+    scores = np.log(simulator.attraction)
+    logging = simulation.UniformPolicy()
+    target = simulation.GreedyPolicy(scores)
+    wrong = simulation.PlackettLucePolicy(scores, temperature=1.0)
+    study = simulation.offpolicy_study(simulator, logging, target, scores, n_logs=30, n_rounds=1_000,
+                                       propensities_from=wrong)  # fmt: skip
+    errors = offpolicy.error_table(study, simulator.value(target))
+    # Plackett–Luce over the true scores gives the target's items more than 1/30: IPS divides by too much
+    assert errors.loc["IPS", "bias"] < -5 * errors.loc["IPS", "bias_se"]
