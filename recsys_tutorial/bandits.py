@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-__all__ = ["EpsilonGreedy", "ThompsonSampling", "LinUCB", "simulate"]
+__all__ = ["EpsilonGreedy", "ThompsonSampling", "LinUCB", "simulate", "policy_from", "POLICIES", "regret_study"]
 
 
 class _Bandit:
@@ -201,6 +201,23 @@ class LinUCB(_Bandit):
             raise ValueError(f"LinUCB: expected contexts with {self.n_features} features, got {contexts.shape[1]}")
 
 
+#: The policies by the names `benchmarks/tune_bandits.py` and chapter 11c use.
+POLICIES = {"ε-greedy": EpsilonGreedy, "Thompson sampling": ThompsonSampling, "LinUCB": LinUCB}
+
+
+def policy_from(name: str, settings: dict, n_arms: int, n_features: int, random_state=None):
+    """A policy of `POLICIES` by name, with its hyperparameters (LinUCB also takes the context size).
+
+    >>> policy_from("LinUCB", {"alpha": 0.1}, n_arms=40, n_features=16).alpha
+    0.1
+    """
+    if name not in POLICIES:
+        raise ValueError(f"policy_from: unknown policy {name!r}, expected one of {sorted(POLICIES)}")
+    if name == "LinUCB":
+        return LinUCB(n_arms, n_features, random_state=random_state, **settings)
+    return POLICIES[name](n_arms, random_state=random_state, **settings)
+
+
 def simulate(policy, simulator, n_rounds: int, batch_size: int = 100, arrivals: dict | None = None,
              random_state=0, show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
     """Run ``policy`` for ``n_rounds`` single-item rounds against a `simulation.ClickSimulator`.
@@ -247,3 +264,33 @@ def simulate(policy, simulator, n_rounds: int, batch_size: int = 100, arrivals: 
         "expected": simulator.attraction[users, shown],
         "best": best,
     })  # fmt: skip
+
+
+def regret_study(policies: dict, simulator, n_rounds: int, seeds, batch_size: int = 500, arrivals: dict | None = None,
+                 checkpoints: int = 50, track=None,
+                 show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Each policy run once per seed, the cumulative regret recorded at ``checkpoints`` rounds.
+
+    ``policies`` maps a label to a `POLICIES` name and its settings, ``(name, settings)``; every
+    policy meets the same users in the same order for a given seed, so the runs pair by seed.
+    Returns one row per label, seed and checkpoint: ``policy``, ``seed``, ``round`` (rounds
+    played) and ``regret`` (cumulative, against the oracle), plus ``clicks`` (cumulative) and, if
+    ``track`` names an item or a list of items, ``impressions`` (cumulative) of those items.
+    """
+    checkpoint_rounds = np.unique(np.linspace(n_rounds / checkpoints, n_rounds, checkpoints).astype(np.int64))
+    rows = []
+    runs = [(label, seed) for label in policies for seed in seeds]
+    for label, seed in tqdm(runs, disable=not show_progress, desc="runs"):
+        name, settings = policies[label]
+        policy = policy_from(name, settings, simulator.n_items, simulator.user_features.shape[1], random_state=seed)
+        run = simulate(policy, simulator, n_rounds, batch_size=batch_size, arrivals=arrivals, random_state=seed)
+        regret = np.cumsum(run["best"].to_numpy() - run["expected"].to_numpy())[checkpoint_rounds - 1]
+        clicks = np.cumsum(run["click"].to_numpy())[checkpoint_rounds - 1]
+        table = pd.DataFrame({"policy": label, "seed": seed, "round": checkpoint_rounds, "regret": regret,
+                              "clicks": clicks})  # fmt: skip
+        if track is not None:
+            shown = np.isin(run["item_id"].to_numpy(), np.atleast_1d(track))
+            table["impressions"] = np.cumsum(shown)[checkpoint_rounds - 1]
+        rows.append(table)
+    return pd.concat(rows, ignore_index=True)
+

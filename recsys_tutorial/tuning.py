@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["read_results", "chosen_settings", "search_table", "search_summary"]
+__all__ = ["read_results", "chosen_settings", "search_table", "search_summary", "bandit_settings"]
 
 
 def read_results(path) -> dict:
@@ -92,3 +92,18 @@ def search_summary(results) -> pd.DataFrame:
         summary[column] = [test[model][column] for model in summary.index]
     summary.index.name = None
     return summary
+
+
+def bandit_settings(results="tune_bandits") -> pd.DataFrame:
+    """What ``benchmarks/tune_bandits.py`` chose: per scenario and policy, the settings with the
+    least mean regret over the validation seeds, that regret, and the number of settings tried.
+
+    Its index is (``scenario``, ``policy``); ``settings`` holds the keyword arguments.
+    """
+    if isinstance(results, (str, Path)):
+        results = read_results(results)
+    rows = pd.DataFrame(results["results"])
+    best = rows.loc[rows.groupby(["scenario", "policy"], sort=False)["mean_regret"].idxmin()]
+    tried = rows.groupby(["scenario", "policy"], sort=False).size().rename("settings tried")
+    return best.set_index(["scenario", "policy"])[["settings", "mean_regret"]].join(tried)
+

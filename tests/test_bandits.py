@@ -109,3 +109,26 @@ def test_context_pays_linucb_has_less_regret_than_epsilon_greedy_paired_over_see
 def test_bad_input_is_named(simulator, call, message):
     with pytest.raises(ValueError, match=message):
         call(simulator)
+
+
+def test_policy_from_builds_each_policy_by_name():
+    assert isinstance(bandits.policy_from("ε-greedy", {"epsilon": 0.2}, 5, 3), bandits.EpsilonGreedy)
+    assert bandits.policy_from("Thompson sampling", {"prior_misses": 4.0}, 5, 3).prior_misses == 4.0
+    linucb = bandits.policy_from("LinUCB", {"alpha": 0.3}, 5, 3, random_state=7)
+    assert (linucb.n_features, linucb.alpha, linucb.random_state) == (3, 0.3, 7)
+    with pytest.raises(ValueError, match="unknown policy 'UCB1'"):
+        bandits.policy_from("UCB1", {}, 5, 3)
+
+
+def test_regret_study_records_each_run_at_its_checkpoints(simulator):
+    policies = {"greedy": ("ε-greedy", {"epsilon": 0.0}), "thompson": ("Thompson sampling", {})}
+    study = bandits.regret_study(policies, simulator, n_rounds=1_000, seeds=[0, 1], batch_size=100,
+                                 checkpoints=4, track=3, arrivals={3: 500})  # fmt: skip
+    assert study.columns.tolist() == ["policy", "seed", "round", "regret", "clicks", "impressions"]
+    assert study["round"].unique().tolist() == [250, 500, 750, 1000] and len(study) == 2 * 2 * 4
+    run = bandits.simulate(bandits.ThompsonSampling(12, random_state=1), simulator, 1_000, batch_size=100,
+                           arrivals={3: 500}, random_state=1)  # fmt: skip
+    last = study.query("policy == 'thompson' and seed == 1 and round == 1000").iloc[0]
+    assert last["regret"] == pytest.approx((run["best"] - run["expected"]).sum())
+    assert last["clicks"] == run["click"].sum() and last["impressions"] == (run["item_id"] == 3).sum()
+    assert (study.query("round == 500")["impressions"] == 0).all()  # not available before round 500

@@ -172,3 +172,14 @@ def test_propensities_from_another_policy_bias_ips(simulator):
     errors = offpolicy.error_table(study, simulator.value(target))
     # Plackett–Luce over the true scores gives the target's items more than 1/30: IPS divides by too much
     assert errors.loc["IPS", "bias"] < -5 * errors.loc["IPS", "bias_se"]
+
+
+def test_item_appeal_shifts_every_users_logit_by_the_same_amount(world, simulator):
+    appealing = simulation.ClickSimulator(world, slate_size=3, item_quality=1.0, random_state=4)
+    logit = np.log(simulator.attraction / (1 - simulator.attraction))
+    shifted = np.log(appealing.attraction / (1 - appealing.attraction))
+    offsets = shifted - logit
+    np.testing.assert_allclose(offsets, offsets[:1].repeat(len(offsets), axis=0), atol=1e-9)  # one q_i per item
+    np.testing.assert_allclose(offsets[0], np.random.default_rng(4).normal(0.0, 1.0, 30), atol=1e-9)
+    with pytest.raises(ValueError, match="item_quality: expected numbers ≥ 0"):
+        simulation.ClickSimulator(world, item_quality=-1.0)

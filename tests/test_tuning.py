@@ -60,3 +60,18 @@ def test_the_two_stage_default_is_what_the_searches_chose():
     validation = {row["configuration"]: row["ndcg@10"] for row in search["results"] if row["stage"] == "validation"}
     portable = [value for name, value in validation.items() if name not in search["parameters"]["dataset_specific"]]
     assert validation["package default"] == validation[search["parameters"]["chosen"]] == max(portable)
+
+
+def test_bandit_settings_picks_the_least_regret_per_scenario_and_policy():
+    results = {"benchmark": "tune_bandits", "results": [
+        {"scenario": "fixed", "policy": "ε-greedy", "settings": {"epsilon": 0.0}, "mean_regret": 10.0},
+        {"scenario": "fixed", "policy": "ε-greedy", "settings": {"epsilon": 0.1}, "mean_regret": 12.0},
+        {"scenario": "fixed", "policy": "LinUCB", "settings": {"alpha": 0.1}, "mean_regret": 9.0},
+        {"scenario": "new", "policy": "ε-greedy", "settings": {"epsilon": 0.0}, "mean_regret": 20.0},
+        {"scenario": "new", "policy": "ε-greedy", "settings": {"epsilon": 0.1}, "mean_regret": 15.0},
+    ]}  # fmt: skip
+    chosen = tuning.bandit_settings(results)
+    assert chosen.loc[("fixed", "ε-greedy"), "settings"] == {"epsilon": 0.0}
+    assert chosen.loc[("new", "ε-greedy"), "settings"] == {"epsilon": 0.1}
+    assert chosen.loc[("new", "ε-greedy"), "mean_regret"] == 15.0
+    assert chosen["settings tried"].tolist() == [2, 1, 2]
