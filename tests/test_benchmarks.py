@@ -29,6 +29,9 @@ def _unavailable(script: str) -> str | None:
     if script == "bench_serving" and shutil.which("wrk") is None:
         return "bench_serving needs wrk (apt-get install wrk; brew install wrk)"
     if script == "bench_spark":
+        missing = [name for name in ("duckdb", "polars") if importlib.util.find_spec(name) is None]
+        if missing:
+            return f"bench_spark runs {' and '.join(missing)}, not installed here (pip install -e '.[bench]')"
         # The repository's conftest.py (tests/ has its own, which `import conftest` would find).
         spec = importlib.util.spec_from_file_location("repository_conftest", ROOT / "conftest.py")
         repository_conftest = importlib.util.module_from_spec(spec)
@@ -41,7 +44,7 @@ def _unavailable(script: str) -> str | None:
 
 def test_every_script_is_covered():
     assert SCRIPTS == ["bench_als", "bench_ann", "bench_metrics_features", "bench_serving", "bench_spark",
-                       "bench_synthetic", "bench_two_stage", "tune_embeddings", "tune_ranking"]  # fmt: skip
+                       "bench_synthetic", "bench_two_stage", "tune_bandits", "tune_embeddings", "tune_ranking"]  # fmt: skip
 
 
 #: Further runs of one script, with the arguments and the results name they record.
