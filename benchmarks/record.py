@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: The distributions whose versions a result depends on (those installed are recorded).
 LIBRARIES = ("recsys-tutorial", "numpy", "scipy", "pandas", "torch", "faiss-cpu", "lightgbm", "scikit-learn",
-             "implicit", "pyspark", "fastapi", "uvicorn")  # fmt: skip
+             "implicit", "pyspark", "duckdb", "polars", "fastapi", "uvicorn")  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -44,7 +44,8 @@ def _unavailable(script: str) -> str | None:
 
 def test_every_script_is_covered():
     assert SCRIPTS == ["bench_als", "bench_ann", "bench_metrics_features", "bench_serving", "bench_spark",
-                       "bench_synthetic", "bench_two_stage", "tune_bandits", "tune_embeddings", "tune_ranking"]  # fmt: skip
+                       "bench_synthetic", "bench_two_stage", "tune_bandits", "tune_embeddings",
+                       "tune_ranking"]  # fmt: skip
 
 
 #: Further runs of one script, with the arguments and the results name they record.
