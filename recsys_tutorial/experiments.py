@@ -32,6 +32,13 @@ The formulas, for conversion rates p̂_a = c_a / n_a and p̂_b = c_b / n_b::
           Y' = Y − θ (X − mean X),  θ = Cov(X, Y) / Var(X),
           Var(Y') = (1 − ρ²) Var(Y)
       for ρ the correlation of the metric with its pre-period covariate.
+    * team-draft interleaving (Radlinski, Kurup and Joachims, 2008): two
+      rankers take turns, a coin deciding who picks first in each pair of
+      picks, each adding its best item not yet shown; a click credits the
+      team that picked the item. Per user, A wins if A's items got more
+      clicks, and the sign test over decisive users compares
+          wins ~ Binomial(wins + losses, 1/2)   under H₀,
+      with Δ_AB = (wins + ties / 2) / n − 1/2 (Chapelle et al., 2012).
 """
 
 from __future__ import annotations
@@ -65,6 +72,11 @@ __all__ = [
     "ClickLog",
     "simulate_user_clicks",
     "simulate_exposure_clicks",
+    "team_draft_interleave",
+    "team_draft_interleave_many",
+    "InterleavingTest",
+    "interleaving_test",
+    "resampled_power",
 ]
 
 
@@ -686,6 +698,222 @@ def simulate_exposure_clicks(choice_probabilities, recommended, n_choices: int =
 
 
 # ---------------------------------------------------------------------------------------------
+# Interleaving
+
+
+def team_draft_interleave(list_a, list_b, rng, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Team-draft interleaving of two rankings (Radlinski, Kurup and Joachims, CIKM 2008).
+
+    The rankers are two captains picking teams: whichever has picked fewer items picks next, a
+    coin (``rng.random() < 0.5``: A) deciding when they have picked as many; each adds its
+    highest-ranked item not yet in the list. It stops at ``length`` items, or when either
+    ranking has no item left that is not yet shown (the paper's rule). A click on an item is
+    credited to the team that picked it. ``rng`` is a seed or a NumPy generator.
+
+    Returns the merged list and, per position, whether A picked it (``from_a``).
+
+    Examples
+    --------
+    >>> merged, from_a = team_draft_interleave([1, 2, 3, 4], [2, 1, 4, 3],
+    ...                                        np.random.default_rng(0))
+    >>> merged.tolist(), from_a.tolist()
+    ([2, 1, 3, 4], [False, True, True, False])
+    """
+    a, b = _as_ranking(list_a, "list_a"), _as_ranking(list_b, "list_b")
+    rng = _as_generator(rng)
+    length = len(set(a) | set(b)) if length is None else _check_length(length)
+    merged, from_a = [], []
+    shown = set()
+    picked_a = picked_b = 0
+    while len(merged) < length:
+        left_a = [item for item in a if item not in shown]
+        left_b = [item for item in b if item not in shown]
+        if not left_a or not left_b:
+            break
+        a_picks = picked_a < picked_b or (picked_a == picked_b and rng.random() < 0.5)
+        item = left_a[0] if a_picks else left_b[0]
+        merged.append(item)
+        from_a.append(a_picks)
+        shown.add(item)
+        picked_a, picked_b = picked_a + a_picks, picked_b + (not a_picks)
+    return np.array(merged, dtype=a.dtype), np.array(from_a, dtype=bool)
+
+
+def team_draft_interleave_many(lists_a, lists_b, rng, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`team_draft_interleave` for many users at once: ``(n, m_a)`` and ``(n, m_b)`` rankings.
+
+    The same draw as the one-user function, row by row: user ``u``'s coins are the ``u``-th row
+    of ``rng.random((n, length))``, so one user interleaved here equals
+    ``team_draft_interleave`` with the same ``rng``. ``length`` defaults to ``min(m_a, m_b)``.
+    Rows that stop early are padded with −1 (``from_a`` False). Returns ``(merged, from_a)``,
+    each ``(n, length)``.
+
+    Examples
+    --------
+    >>> merged, from_a = team_draft_interleave_many(
+    ...     [[1, 2, 3, 4]], [[2, 1, 4, 3]], np.random.default_rng(0))
+    >>> merged.tolist(), from_a.tolist()
+    ([[2, 1, 3, 4]], [[False, True, True, False]])
+    """
+    a, b = np.asarray(lists_a), np.asarray(lists_b)
+    if a.ndim != 2 or b.ndim != 2 or len(a) != len(b):
+        raise ValueError(f"team_draft_interleave_many: expected (n, m) rankings with as many rows, got {a.shape} "
+                         f"and {b.shape}")
+    length = min(a.shape[1], b.shape[1]) if length is None else _check_length(length)
+    rng = _as_generator(rng)
+    n, rows = len(a), np.arange(len(a))
+    coins = rng.random((n, length))  # row u: user u's coins, in the order the one-user loop draws them
+    merged = np.full((n, length), -1, dtype=np.result_type(a, b, np.int64))
+    from_a = np.zeros((n, length), dtype=bool)
+    next_a, next_b = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)  # first candidate pointers
+    picked_a, picked_b, flips = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    live = np.ones(n, dtype=bool)
+    for t in range(length):
+        # move each pointer past the items already shown (or to the end of its ranking)
+        for ranking, pointer in ((a, next_a), (b, next_b)):
+            while True:
+                item = ranking[rows, np.minimum(pointer, ranking.shape[1] - 1)]
+                taken = (pointer < ranking.shape[1]) & (merged[:, :t] == item[:, None]).any(axis=1)
+                if not taken.any():
+                    break
+                pointer += taken
+        live &= (next_a < a.shape[1]) & (next_b < b.shape[1])
+        tie = picked_a == picked_b
+        a_picks = (picked_a < picked_b) | (tie & (coins[rows, np.minimum(flips, length - 1)] < 0.5))
+        flips += tie & live
+        item = np.where(a_picks, a[rows, np.minimum(next_a, a.shape[1] - 1)],
+                        b[rows, np.minimum(next_b, b.shape[1] - 1)])  # fmt: skip
+        merged[live, t] = item[live]
+        from_a[live, t] = a_picks[live]
+        picked_a += live & a_picks
+        picked_b += live & ~a_picks
+    return merged, from_a
+
+
+@dataclass(frozen=True)
+class InterleavingTest:
+    """Result of an interleaving preference test (A against B), one query per user."""
+
+    queries: int
+    wins: int
+    losses: int
+    ties: int
+    delta: float
+    win_share: float
+    win_share_ci: tuple[float, float]
+    p_value: float
+    alpha: float
+    significant: bool
+
+    def to_series(self) -> pd.Series:
+        return pd.Series(asdict(self))
+
+
+def interleaving_test(credit_a, credit_b, alpha: float = 0.05) -> InterleavingTest:
+    """Which ranker do users prefer? Wins, losses and the sign test over interleaved queries.
+
+    ``credit_a`` and ``credit_b`` are, per query (one user's visit), the clicks on the items each
+    team picked. A wins a query with more clicks than B; ties (most often no click at all) say
+    nothing. Under H₀ (no preference) each decisive query is a fair coin, so the two-sided
+    binomial test of wins out of wins + losses (`scipy.stats.binomtest`) gives the p-value, and
+    its Clopper–Pearson interval bounds the win share. ``delta`` is Δ_AB = (wins + ties / 2) / n
+    − 1/2 (Chapelle, Joachims, Radlinski and Yue, 2012): > 0 when A is preferred.
+
+    Examples
+    --------
+    >>> test = interleaving_test([1, 1, 0, 2, 0, 1], [0, 0, 0, 1, 1, 1])
+    >>> test.wins, test.losses, test.ties, round(test.delta, 4)
+    (3, 1, 2, 0.1667)
+    """
+    a, b = np.asarray(credit_a, dtype=float), np.asarray(credit_b, dtype=float)
+    if a.ndim != 1 or a.shape != b.shape or len(a) == 0:
+        raise ValueError(f"interleaving_test: credit_a and credit_b must be 1-D, non-empty, of equal length; got "
+                         f"{a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()) or (a < 0).any() or (b < 0).any():
+        raise ValueError("interleaving_test: credits must be finite click counts >= 0")
+    _check_alpha(alpha)
+    wins, losses = int((a > b).sum()), int((a < b).sum())
+    ties = len(a) - wins - losses
+    if wins + losses == 0:
+        share, ci, p_value = float("nan"), (float("nan"), float("nan")), 1.0
+    else:
+        binomial = scipy.stats.binomtest(wins, wins + losses, 0.5)
+        interval = binomial.proportion_ci(confidence_level=1 - alpha)
+        share, ci, p_value = wins / (wins + losses), (float(interval.low), float(interval.high)), binomial.pvalue
+    return InterleavingTest(
+        queries=len(a), wins=wins, losses=losses, ties=ties, delta=(wins + ties / 2) / len(a) - 0.5,
+        win_share=share, win_share_ci=ci, p_value=float(p_value), alpha=alpha, significant=p_value < alpha,
+    )  # fmt: skip
+
+
+def resampled_power(outcomes, n_users, design: str, n_experiments: int = 2000, alpha: float = 0.05,
+                    random_state=0) -> pd.Series:  # fmt: skip
+    """Power at each size in ``n_users``, by drawing experiments from simulated per-user outcomes.
+
+    Each experiment draws its users with replacement from a large simulated pool, which is
+    sampling from the pool's distribution of outcomes; as the outcomes are small integers
+    (clicks), the draw is a multinomial over their distinct values, so an experiment of a million
+    users costs as little as one of a hundred. An experiment has power when it rejects H₀ at
+    ``alpha`` in the direction of the pools' difference (either way if they do not differ: then
+    the share is the false-positive rate).
+
+    ``design="ab"``: ``outcomes`` is ``(clicks_a, clicks_b)``, per-user clicks under each arm;
+    ``n`` users split into two arms of ``n // 2``, compared by Welch's t-test (`welch_ttest`).
+    ``design="interleaving"``: ``outcomes`` is per-user ``credit_a − credit_b``; ``n`` users, each
+    seeing the interleaved list, compared by the sign test (`interleaving_test`).
+
+    Returns a Series of power indexed by ``n_users``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pool = rng.choice([-1, 0, 1], p=[0.2, 0.5, 0.3], size=10_000)
+    >>> power = resampled_power(pool, [50, 2_000], "interleaving")
+    >>> bool(power.iloc[0] < 0.5 < 0.99 < power.iloc[1])
+    True
+    """
+    sizes = np.atleast_1d(np.asarray(n_users))
+    if sizes.ndim != 1 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 4).any():
+        raise ValueError(f"resampled_power: n_users must be integers >= 4, got {n_users!r}")
+    if not (isinstance(n_experiments, (int, np.integer)) and n_experiments >= 1):
+        raise ValueError(f"resampled_power: n_experiments must be a positive integer, got {n_experiments!r}")
+    _check_alpha(alpha)
+    rng = np.random.default_rng(random_state)
+    power = {}
+    if design == "ab":
+        if len(outcomes) != 2:
+            raise ValueError("resampled_power: design='ab' expects outcomes = (clicks_a, clicks_b)")
+        pools = [_as_sample(pool, arm) for pool, arm in zip(outcomes, "AB", strict=True)]
+        direction = np.sign(pools[1].mean() - pools[0].mean())
+        for n in sizes:
+            moments = [_resampled_moments(pool, int(n) // 2, n_experiments, rng) for pool in pools]
+            (mean_a, var_a), (mean_b, var_b) = moments
+            # Welch's t-test, B − A, from each experiment's means and variances
+            se2_a, se2_b = var_a / (n // 2), var_b / (n // 2)
+            se = np.sqrt(se2_a + se2_b)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = (mean_b - mean_a) / se
+                df = (se2_a + se2_b) ** 2 / (se2_a**2 / (n // 2 - 1) + se2_b**2 / (n // 2 - 1))
+            p_value = np.where(se > 0, 2 * scipy.stats.t.sf(np.abs(t), np.where(se > 0, df, 1.0)), 1.0)
+            right_way = (np.sign(t) == direction) | (direction == 0)
+            power[int(n)] = float(np.mean((p_value < alpha) & right_way))
+    elif design == "interleaving":
+        difference = _as_sample(outcomes, "interleaving")
+        shares = np.array([(difference > 0).mean(), (difference < 0).mean(), (difference == 0).mean()])
+        direction = np.sign(shares[0] - shares[1])
+        for n in sizes:
+            wins, losses, _ = rng.multinomial(int(n), shares, size=n_experiments).T
+            decisive = wins + losses
+            # the two-sided sign test: 2 P(X ≤ min(wins, losses)), X ~ Binomial(decisive, 1/2), at most 1
+            p_value = np.minimum(1.0, 2 * scipy.stats.binom.cdf(np.minimum(wins, losses), decisive, 0.5))
+            right_way = (np.sign(wins - losses) == direction) | (direction == 0)
+            power[int(n)] = float(np.mean((p_value < alpha) & right_way))
+    else:
+        raise ValueError(f"resampled_power: design must be 'ab' or 'interleaving', got {design!r}")
+    return pd.Series(power, name="power").rename_axis("users")
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def _check_alpha(alpha) -> None:
@@ -712,6 +940,33 @@ def _as_sample(values, arm) -> np.ndarray:
     if np.isnan(x).any():
         raise ValueError(f"arm {arm}: the sample has NaN values")
     return x
+
+
+def _as_ranking(ranking, name) -> np.ndarray:
+    items = np.asarray(ranking)
+    if items.ndim != 1 or len(np.unique(items)) != len(items):
+        raise ValueError(f"team_draft_interleave: {name} must be a 1-D ranking of distinct items")
+    return items
+
+
+def _as_generator(rng):
+    """A NumPy generator from a seed, or ``rng`` itself if it draws (anything with ``random``)."""
+    return rng if hasattr(rng, "random") else np.random.default_rng(rng)
+
+
+def _check_length(length) -> int:
+    if not (isinstance(length, (int, np.integer)) and length >= 1):
+        raise ValueError(f"team_draft_interleave: length must be a positive integer, got {length!r}")
+    return int(length)
+
+
+def _resampled_moments(pool: np.ndarray, n: int, n_experiments: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Means and variances (ddof 1) of ``n_experiments`` samples of ``n`` draws from ``pool``."""
+    values, counts = np.unique(pool, return_counts=True)
+    drawn = rng.multinomial(n, counts / counts.sum(), size=n_experiments)  # (n_experiments, n_values)
+    mean = drawn @ values / n
+    variance = (drawn @ values**2 - n * mean**2) / (n - 1)
+    return mean, np.maximum(variance, 0.0)
 
 
 def _as_pvalues(p_values, alpha) -> np.ndarray:

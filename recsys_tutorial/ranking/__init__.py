@@ -15,6 +15,7 @@ from .frame import (
 from .gbdt import GBDTRanker
 from .neural import DCN, DeepFM
 from .two_stage import TwoStageRecommender, default_ranker, default_retrievers, whole_history_two_stage
+from .unbiased import click_queries, examination_by_position, shuffle_intervention, swap_intervention
 
 __all__ = [
     "GRADES",
@@ -32,5 +33,9 @@ __all__ = [
     "default_ranker",
     "default_retrievers",
     "whole_history_two_stage",
+    "shuffle_intervention",
+    "swap_intervention",
+    "examination_by_position",
+    "click_queries",
     "NotFittedError",
 ]

@@ -17,6 +17,12 @@ grade g is 2^g − 1: a purchase (grade 4) outweighs a view (grade 1) fifteen ti
 the log loss of P(label > 0), every row on its own, grades and lists ignored. Early stopping
 still watches validation NDCG, so the two differ in their loss alone: the comparison chapters
 7 and 7b make.
+
+``sample_weight`` multiplies each row's gradient and hessian (LightGBM's weights). For clicks
+logged under position bias, one query per click with every row weighted 1 / e_j, the inverse of
+the clicked position's examination probability, makes the pairwise loss an unbiased estimate of
+the loss on true relevance (Joachims, Swaminathan and Schnabel, WSDM 2017; chapter 11d):
+`~recsys_tutorial.ranking.click_queries` builds such a frame.
 """
 
 from __future__ import annotations
@@ -101,16 +107,19 @@ class GBDTRanker(BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.random_state = random_state
 
-    __metadata_request__fit = {"frame": UNUSED, "validation": UNUSED, "features": UNUSED}
+    __metadata_request__fit = {"frame": UNUSED, "validation": UNUSED, "features": UNUSED, "sample_weight": UNUSED}
     __metadata_request__predict = {"frame": UNUSED}
 
-    def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None) -> GBDTRanker:
+    def fit(self, frame: pd.DataFrame, validation: pd.DataFrame | None = None, features=None,
+            sample_weight=None) -> GBDTRanker:  # fmt: skip
         """Train on ``frame``, one LambdaMART query per request, stopping early on ``validation``.
 
         A request is a ``request_id`` (a frame without one holds one request per ``user_id``):
         frames built at several cutoffs and concatenated give each user one query per cutoff,
         each with its own labels. ``features`` defaults to every ``<group>__<name>`` column.
-        Without a validation frame, all ``n_estimators`` rounds are kept.
+        Without a validation frame, all ``n_estimators`` rounds are kept. ``sample_weight``, one
+        finite non-negative number per row of ``frame`` (in its order), scales each row's share
+        of the loss; None weighs every row 1.
         """
         self.__dict__.pop("booster_", None)
         if self.objective not in ("lambdarank", "binary"):
@@ -136,6 +145,11 @@ class GBDTRanker(BaseEstimator):
             verbose=-1,
         )
         X, y, groups = _grouped(frame, features)
+        if sample_weight is not None:
+            sample_weight = _check_weights(sample_weight, len(frame))[_query_order(frame)]
+            kwargs_weight = {"sample_weight": sample_weight}
+        else:
+            kwargs_weight = {}
         if self.objective == "binary":
             y = (y > 0).astype(int)
         kwargs = {}
@@ -149,7 +163,7 @@ class GBDTRanker(BaseEstimator):
                 "eval_at": [self.eval_at],
                 "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
             }
-        model.fit(X, y, group=groups, **kwargs)
+        model.fit(X, y, group=groups, **kwargs_weight, **kwargs)
         self.features_ = features
         self.best_iteration_ = int(model.best_iteration_) if validation is not None else self.n_estimators
         self.booster_ = model.booster_
@@ -188,13 +202,32 @@ def _grouped(frame: pd.DataFrame, features: list[str]):
     Requests are ordered by user, then request time (a user's requests in the order they were
     made), each request's candidates in frame order.
     """
+    order = _query_order(frame)
+    ordered = frame.iloc[order]
+    key = "request_id" if "request_id" in frame.columns else "user_id"
+    query = pd.factorize(frame[key])[0][order]
+    boundaries = np.flatnonzero(np.diff(query)) + 1
+    sizes = np.diff(np.concatenate([[0], boundaries, [len(ordered)]]))
+    return ordered[features], ordered["label"].to_numpy(), sizes
+
+
+def _query_order(frame: pd.DataFrame) -> np.ndarray:
+    """The row positions of ``frame`` in `_grouped`'s order (each request's rows contiguous)."""
     key = "request_id" if "request_id" in frame.columns else "user_id"
     query = pd.factorize(frame[key])[0]
     order_by = ["user_id", *(["request_time"] if "request_time" in frame.columns else []), "_query"]
-    ordered = frame.assign(_query=query).sort_values(order_by, kind="stable")
-    boundaries = np.flatnonzero(np.diff(ordered["_query"].to_numpy())) + 1
-    sizes = np.diff(np.concatenate([[0], boundaries, [len(ordered)]]))
-    return ordered[features], ordered["label"].to_numpy(), sizes
+    ordered = frame[order_by[:-1]].assign(_query=query, _row=np.arange(len(frame)))
+    return ordered.sort_values(order_by, kind="stable")["_row"].to_numpy()
+
+
+def _check_weights(sample_weight, n_rows: int) -> np.ndarray:
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.shape != (n_rows,):
+        raise ValueError(f"GBDTRanker.fit: sample_weight must hold one weight per row ({n_rows}), got shape "
+                         f"{weight.shape}")
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise ValueError("GBDTRanker.fit: sample_weight must be finite and non-negative")
+    return weight
 
 
 def _check_frame(frame: pd.DataFrame, features: list[str], caller: str, need_label: bool) -> None:
