@@ -7,10 +7,11 @@ The users of a synthetic world arrive in proportion to their activity. A policy 
 
 and clicks an examined item i with its attraction::
 
-    ρ_ui = σ(logit(c₀) + β z_ui + q_i),    z_ui = (a_ui − mean a) / sd a,
+    ρ_ui = σ(logit(c₀) + β z_ui + q_i + u_u),    z_ui = (a_ui − mean a) / sd a,
 
 where a_ui is the world's true affinity (`SyntheticTruth.affinity`), c₀ the click rate at average
-affinity, β the slope and q_i an appeal the item has for everyone (zero unless asked for).
+affinity, β the slope, q_i an appeal the item has for everyone and u_u a propensity to click that
+the user brings to every item (heavy and light users); q_i and u_u are zero unless asked for.
 Examination and attraction are independent, so::
 
     P(click at j | u, slate) = e_j ρ_{u, slate_j},
@@ -57,8 +58,14 @@ class ClickSimulator:
         σ_q, the spread of an appeal each item has for every user (its photo, its price), added
         on the logit scale: q_i ∼ N(0, σ_q²), drawn with ``random_state``. 0 (the default): items
         differ only through the users' tastes.
+    user_propensity : float
+        σ_u, the spread of how much each user clicks whatever is shown (heavy and light users),
+        added on the logit scale: u_u ∼ N(0, σ_u²), drawn with ``random_state`` from a generator
+        of its own, so the item appeals do not change with it. 0 (the default): users differ only
+        through their tastes.
     random_state : int
-        Seeds the item appeals (nothing else is random at construction).
+        Seeds the item appeals and the user propensities (nothing else is random at
+        construction).
 
     Attributes
     ----------
@@ -87,7 +94,7 @@ class ClickSimulator:
 
     def __init__(self, world, slate_size: int = 3, examination_exponent: float = 1.0,
                  base_click_rate: float = 0.05, click_slope: float = 1.0, item_quality: float = 0.0,
-                 random_state: int = 0):  # fmt: skip
+                 user_propensity: float = 0.0, random_state: int = 0):  # fmt: skip
         truth = getattr(world, "truth", None)
         if truth is None or getattr(truth, "user_activity", None) is None:
             raise ValueError("ClickSimulator: expected a synthetic world (data.make_synthetic) with its truth")
@@ -97,18 +104,24 @@ class ClickSimulator:
             raise ValueError(f"base_click_rate: expected a probability in (0, 1), got {base_click_rate!r}")
         if not examination_exponent >= 0 or not click_slope >= 0 or not item_quality >= 0:
             raise ValueError("examination_exponent, click_slope and item_quality: expected numbers ≥ 0")
+        if not user_propensity >= 0:
+            raise ValueError(f"user_propensity: expected a number ≥ 0, got {user_propensity!r}")
         self.world = world
         self.slate_size = int(slate_size)
         self.examination_exponent = examination_exponent
         self.base_click_rate = base_click_rate
         self.click_slope = click_slope
         self.item_quality = item_quality
+        self.user_propensity = user_propensity
         self.random_state = random_state
         n_users = truth.user_factors.shape[0]
         affinity = truth.affinity(np.arange(n_users)).astype(np.float64)  # (n_users, n_items)
         z = (affinity - affinity.mean()) / affinity.std()
         appeal = np.random.default_rng(random_state).normal(0.0, 1.0, z.shape[1]) * item_quality  # q_i
         logit = np.log(base_click_rate / (1 - base_click_rate)) + click_slope * z + appeal
+        if user_propensity > 0:  # u_u, from a generator of its own: the appeals stay as they were
+            seed = None if random_state is None else [random_state, 1]
+            logit += np.random.default_rng(seed).normal(0.0, user_propensity, (n_users, 1))
         self.attraction = _sigmoid(logit)
         self.examination = 1.0 / np.arange(1, self.slate_size + 1) ** examination_exponent
         self.arrival = np.asarray(truth.user_activity, dtype=np.float64)

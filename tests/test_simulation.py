@@ -183,3 +183,26 @@ def test_item_appeal_shifts_every_users_logit_by_the_same_amount(world, simulato
     np.testing.assert_allclose(offsets[0], np.random.default_rng(4).normal(0.0, 1.0, 30), atol=1e-9)
     with pytest.raises(ValueError, match="item_quality: expected numbers ≥ 0"):
         simulation.ClickSimulator(world, item_quality=-1.0)
+
+
+def test_user_propensity_shifts_each_users_logit_by_one_amount(world, simulator):
+    clicky = simulation.ClickSimulator(world, slate_size=3, user_propensity=1.0, random_state=4)
+    logit = np.log(simulator.attraction / (1 - simulator.attraction))
+    shifted = np.log(clicky.attraction / (1 - clicky.attraction))
+    offsets = shifted - logit
+    np.testing.assert_allclose(offsets, offsets[:, :1].repeat(offsets.shape[1], axis=1), atol=1e-9)  # one u_u
+    np.testing.assert_allclose(offsets[:, 0], np.random.default_rng([4, 1]).normal(0.0, 1.0, len(offsets)),
+                               atol=1e-9)  # fmt: skip
+    assert 0.8 < offsets[:, 0].std() < 1.2
+    # with item appeals too, the appeals are the ones drawn without user propensities
+    both = simulation.ClickSimulator(world, slate_size=3, item_quality=1.0, user_propensity=1.0, random_state=4)
+    appealing = simulation.ClickSimulator(world, slate_size=3, item_quality=1.0, random_state=4)
+    np.testing.assert_allclose(np.log(both.attraction / (1 - both.attraction))
+                               - np.log(appealing.attraction / (1 - appealing.attraction)), offsets, atol=1e-9)
+    with pytest.raises(ValueError, match="user_propensity: expected a number ≥ 0"):
+        simulation.ClickSimulator(world, user_propensity=-1.0)
+
+
+def test_no_user_propensity_leaves_the_attraction_bit_identical(world, simulator):
+    default = simulation.ClickSimulator(world, slate_size=3, user_propensity=0.0)
+    np.testing.assert_array_equal(default.attraction, simulator.attraction)
