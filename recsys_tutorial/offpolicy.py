@@ -3,14 +3,17 @@
 A log holds rows (x_t, a_t, r_t): a context, the action the *logging* policy π₀ took, with its
 logged propensity ``π₀(a_t | x_t)``, and the reward. The value of a *target* policy π is
 ``V(π) = E_x E_{a∼π(·|x)} [r]``. With the importance weight ``w_t = π(a_t | x_t) / π₀(a_t | x_t)``
-and a reward model q̂(x, a)::
+and a reward model q̂(x, a), with q̂(x, π) = Σ_a π(a|x) q̂(x, a)::
 
-    DM      V̂ = 1/n Σ_t q̂(x_t, π)                          q̂(x, π) = Σ_a π(a|x) q̂(x, a)
-    IPS     V̂ = 1/n Σ_t w_t r_t                              (Horvitz and Thompson, 1952)
-    clipped V̂ = 1/n Σ_t min(w_t, M) r_t                      (biased down, lower variance)
-    SNIPS   V̂ = Σ_t w_t r_t / Σ_t w_t                        (Swaminathan and Joachims, 2015)
-    DR      V̂ = 1/n Σ_t [q̂(x_t, π) + w_t (r_t − q̂(x_t, a_t))] (Dudík, Langford and Li, 2011)
-    DR-OS   the same with w_t shrunk to λ w_t / (w_t² + λ)   (Su et al., 2020)
+    DM       V̂ = 1/n Σ_t q̂(x_t, π)
+    IPS      V̂ = 1/n Σ_t w_t r_t
+    clipped  V̂ = 1/n Σ_t min(w_t, M) r_t
+    SNIPS    V̂ = Σ_t w_t r_t / Σ_t w_t
+    DR       V̂ = 1/n Σ_t [q̂(x_t, π) + w_t (r_t − q̂(x_t, a_t))]
+    DR-OS    DR with w_t shrunk to λ w_t / (w_t² + λ)
+
+(IPS: Horvitz and Thompson, 1952; SNIPS: Swaminathan and Joachims, 2015; DR: Dudík, Langford and
+Li, 2011; DR-OS: Su et al., 2020.) Clipping biases the estimate down and lowers its variance.
 
 IPS and DR are unbiased when π₀ gives every action π takes a positive propensity and the logged
 propensities are the ones the actions were drawn with; DR stays unbiased if either the weights or

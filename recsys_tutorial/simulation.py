@@ -1,9 +1,10 @@
 """A user simulator with ground truth, for learning from logged feedback.
 
 The users of a synthetic world arrive in proportion to their activity. A policy shows each a
-*slate* of k items, one per position. The user examines position j with probability::
+*slate* of k items, one per position. The user examines position j with probability (the
+position-based model; Craswell et al., 2008)::
 
-    e_j = 1 / j^η                                   (the position-based model; Craswell et al., 2008)
+    e_j = 1 / j^η
 
 and clicks an examined item i with its attraction::
 
