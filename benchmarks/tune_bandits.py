@@ -53,13 +53,9 @@ def main() -> int:
         for name, grid in GRIDS.items():
             for settings in grid:
                 began = time.perf_counter()
-                regrets = []
-                for seed in seeds:
-                    policy = bandits.policy_from(name, settings, simulator.n_items, simulator.user_features.shape[1],
-                                                 random_state=seed)  # fmt: skip
-                    run = bandits.simulate(policy, simulator, n_rounds, batch_size=batch_size, arrivals=arrivals,
-                                           random_state=seed)  # fmt: skip
-                    regrets.append(float((run["best"] - run["expected"]).sum()))
+                study = bandits.regret_study({name: (name, settings)}, simulator, n_rounds, seeds,
+                                             batch_size=batch_size, arrivals=arrivals, checkpoints=1)  # fmt: skip
+                regrets = study["regret"].to_numpy()
                 rows.append({"scenario": scenario, "policy": name, "settings": settings,
                              "mean_regret": float(np.mean(regrets)), "sd_regret": float(np.std(regrets, ddof=1)),
                              "seconds": time.perf_counter() - began})  # fmt: skip
