@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ClickSimulator", "UniformPolicy", "GreedyPolicy", "PlackettLucePolicy", "plackett_luce_marginals",
-           "offpolicy_study"]
+           "estimate_log", "offpolicy_study"]
 
 
 class ClickSimulator:
@@ -346,49 +346,56 @@ def plackett_luce_marginals(probabilities, slate_size: int) -> np.ndarray:
     return marginals
 
 
-def offpolicy_study(simulator: ClickSimulator, logging, target, target_scores, n_logs: int = 200,
-                    n_rounds: int = 3_000, clip: float = 10.0, lam: float = 10.0, propensities_from=None,
-                    random_state: int = 0, show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
-    """Every estimator of `recsys_tutorial.offpolicy` on ``n_logs`` independent logs of ``logging``,
-    each estimating the value of ``target``.
+def estimate_log(simulator: ClickSimulator, log: pd.DataFrame, target, target_scores, clip: float = 10.0,
+                 lam: float = 10.0, propensities_from=None) -> pd.DataFrame:  # fmt: skip
+    """Every estimator of `recsys_tutorial.offpolicy` on one log of ``simulator``, each estimating
+    the value of ``target``: the table of `~recsys_tutorial.offpolicy.estimate_all`.
 
-    Each log has ``n_rounds`` rounds, drawn with its own seed (``random_state`` + log number). The
-    reward model of DM and DR is a `~recsys_tutorial.offpolicy.BinnedRewardModel` over
-    ``target_scores`` (the target's ranking model, ``(n_users, n_items)``), fitted on that log;
-    its expectation under the target sums over the target's marginal propensities. Returns one
-    row per log and estimator: ``log``, ``estimator`` and the columns of
-    `~recsys_tutorial.offpolicy.estimate_all`. Compare with ``simulator.value(target)`` through
-    `~recsys_tutorial.offpolicy.error_table`.
-
+    The reward model of DM and DR is a `~recsys_tutorial.offpolicy.BinnedRewardModel` over
+    ``target_scores`` (the target's ranking model, ``(n_users, n_items)``), fitted on the log;
+    its expectation under the target sums over the target's marginal propensities.
     ``propensities_from`` replaces the logged propensities by another policy's (the mistake of
     recomputing them from a model other than the one that chose what was shown); by default the
     logged ones are used.
     """
-    from tqdm import tqdm
-
     from . import offpolicy
 
     target_scores = np.asarray(target_scores, dtype=np.float64)
     _check_items(target_scores, simulator.n_items)
     k = simulator.slate_size
-    positions = np.arange(1, k + 1)
+    slates = log["item_id"].to_numpy().reshape(-1, k)
+    users = log["user_id"].to_numpy()[::k]
+    target_propensity = simulator.propensities(target, users, slates).ravel()
+    if propensities_from is not None:
+        log = log.assign(propensity=simulator.propensities(propensities_from, users, slates).ravel())
+    scores = target_scores[log["user_id"].to_numpy(), log["item_id"].to_numpy()]
+    reward_model = offpolicy.BinnedRewardModel().fit(scores, log["position"], log["click"])
+    # q̂(x, π) at position j: Σ_i P_π(i at j | x) q̂(x, i, j), with q̂ for every user and item
+    q_every = np.stack([reward_model.predict(target_scores, np.full(target_scores.shape, j)) for j in range(1, k + 1)],
+                       axis=1)  # (n_users, k, n_items)  # fmt: skip
+    q_target = np.einsum("nki,nki->nk", target.marginals(users, k, simulator.n_items), q_every[users]).ravel()
+    q_logged = reward_model.predict(scores, log["position"])
+    return offpolicy.estimate_all(log["click"], log["propensity"], target_propensity, q_logged, q_target,
+                                  rounds=log["round"], positions=log["position"], clip=clip, lam=lam)  # fmt: skip
+
+
+def offpolicy_study(simulator: ClickSimulator, logging, target, target_scores, n_logs: int = 200,
+                    n_rounds: int = 3_000, clip: float = 10.0, lam: float = 10.0, propensities_from=None,
+                    random_state: int = 0, show_progress: bool = False) -> pd.DataFrame:  # fmt: skip
+    """`estimate_log` on ``n_logs`` independent logs of ``logging``, each of ``n_rounds`` rounds
+    drawn with its own seed (``random_state`` + log number).
+
+    Returns one row per log and estimator: ``log``, ``estimator`` and the columns of
+    `~recsys_tutorial.offpolicy.estimate_all`. Compare with ``simulator.value(target)`` through
+    `~recsys_tutorial.offpolicy.error_table`.
+    """
+    from tqdm import tqdm
+
     tables = []
     for log_number in tqdm(range(n_logs), disable=not show_progress, desc="logs"):
         log = simulator.log(logging, n_rounds, random_state=random_state + log_number)
-        slates = log["item_id"].to_numpy().reshape(-1, k)
-        users = log["user_id"].to_numpy()[::k]
-        target_propensity = simulator.propensities(target, users, slates).ravel()
-        if propensities_from is not None:
-            log["propensity"] = simulator.propensities(propensities_from, users, slates).ravel()
-        scores = target_scores[log["user_id"].to_numpy(), log["item_id"].to_numpy()]
-        reward_model = offpolicy.BinnedRewardModel().fit(scores, log["position"], log["click"])
-        # q̂(x, π) at position j: Σ_i P_π(i at j | x) q̂(x, i, j), with q̂ for every user and item
-        q_every = np.stack([reward_model.predict(target_scores, np.full(target_scores.shape, j)) for j in positions],
-                           axis=1)  # (n_users, k, n_items)  # fmt: skip
-        q_target = np.einsum("nki,nki->nk", target.marginals(users, k, simulator.n_items), q_every[users]).ravel()
-        q_logged = reward_model.predict(scores, log["position"])
-        table = offpolicy.estimate_all(log["click"], log["propensity"], target_propensity, q_logged, q_target,
-                                       rounds=log["round"], positions=log["position"], clip=clip, lam=lam)  # fmt: skip
+        table = estimate_log(simulator, log, target, target_scores, clip=clip, lam=lam,
+                             propensities_from=propensities_from)  # fmt: skip
         tables.append(table.reset_index().assign(log=log_number))
     return pd.concat(tables, ignore_index=True)[["log", "estimator", *table.columns]]
 

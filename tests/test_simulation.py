@@ -206,3 +206,13 @@ def test_user_propensity_shifts_each_users_logit_by_one_amount(world, simulator)
 def test_no_user_propensity_leaves_the_attraction_bit_identical(world, simulator):
     default = simulation.ClickSimulator(world, slate_size=3, user_propensity=0.0)
     np.testing.assert_array_equal(default.attraction, simulator.attraction)
+
+
+def test_estimate_log_leaves_the_callers_log_as_it_was(simulator):
+    scores = np.log(simulator.attraction)
+    log = simulator.log(simulation.UniformPolicy(), n_rounds=300, random_state=0)
+    before = log.copy()
+    wrong = simulation.PlackettLucePolicy(scores)
+    table = simulation.estimate_log(simulator, log, simulation.GreedyPolicy(scores), scores, propensities_from=wrong)
+    pd.testing.assert_frame_equal(log, before)
+    assert table.index.tolist() == list(offpolicy.ESTIMATORS)
